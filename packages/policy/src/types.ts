@@ -2,7 +2,9 @@
 
 /** { "field": "value" } — exactly one property; same as ["eq", "$field", "value"]. */
 export type ObjectCondition = Record<string, string>;
+/** The operator is stored lowercased; the field keeps the policy's spelling (S3 echoes it so). */
 export type MatchCondition = ['eq' | 'starts-with', string, string];
+/** Bounds as written: a JSON integer, or a string that S3 reads as one when it can. */
 export type RangeCondition = ['content-length-range', number | string, number | string];
 export type Condition = ObjectCondition | MatchCondition | RangeCondition;
 
@@ -18,12 +20,33 @@ export type FormFields = Record<string, string>;
 export interface EvaluateOptions {
   /** Server time, epoch ms (defaults to Date.now()). */
   now?: number;
-  /** The uploaded file's name from the `file` part, for `${filename}` in `key`. */
+  /**
+   * The `filename` parameter of the `file` part, for `${filename}`. Leave it undefined when the
+   * part had no `filename` parameter: S3 then keeps `${filename}` literally.
+   */
   filename?: string;
+}
+
+/** Inclusive byte bounds from the policy's `content-length-range` condition(s). */
+export interface LengthRange {
+  min: number;
+  max: number;
+}
+
+/** What the form check decides before the file's bytes arrive. */
+export interface FormDecision {
+  /** The object key, with `${filename}` replaced. */
+  key: string;
+  /** The submitted fields with `${filename}` replaced, as they were checked. */
+  fields: FormFields;
+  /** Absent when the policy has no `content-length-range`. */
+  lengthRange?: LengthRange;
 }
 
 /** What a successful evaluation decides. */
 export interface Decision {
   /** The object key, with `${filename}` replaced. */
   key: string;
+  /** The submitted fields with `${filename}` replaced, as they were checked. */
+  fields: FormFields;
 }
