@@ -67,8 +67,16 @@ export interface WireRequest {
   rawPath: string;
   /** Query exactly as sent, without the leading '?': 'X-Amz-Algorithm=…&partNumber=1'. May be ''. */
   rawQuery: string;
-  /** node:http's req.headers (lowercase names). */
+  /**
+   * node:http's req.headers (lowercase names). Prefer `req.headersDistinct`: node joins repeated
+   * unknown headers with ', ' while AWS canonicalises repeats joined with ','.
+   */
   headers: Record<string, string | string[] | undefined>;
+  /**
+   * The bucket when it was named by the Host (virtual-hosted style, `bucket.s3.example.com`):
+   * SigV2's CanonicalizedResource starts with `/bucket` even though the path does not.
+   */
+  virtualBucket?: string;
 }
 
 export interface VerifyOptions {
@@ -80,6 +88,8 @@ export interface VerifyOptions {
   region: string;
   /** Allowed clock skew for header auth, ms. S3 uses 15 minutes. */
   maxSkewMs?: number;
+  /** The service name a credential scope must carry. Defaults to 's3'. */
+  service?: string;
 }
 
 /** How the body of an authenticated request is to be checked by the caller. */
