@@ -6,6 +6,12 @@
  */
 export const S3_CODES = {
   AccessDenied: { status: 403, message: 'Access Denied' },
+  /** CORS preflight refusals (OPTIONS); S3 sends this code, not `CORSResponse`. */
+  AccessForbidden: {
+    status: 403,
+    message:
+      "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+  },
   AccountProblem: { status: 403, message: 'There is a problem with your AWS account.' },
   AuthorizationHeaderMalformed: { status: 400, message: 'The authorization header is malformed.' },
   AuthorizationQueryParametersError: {
@@ -13,6 +19,7 @@ export const S3_CODES = {
     message: 'Error parsing the X-Amz-Credential parameter.',
   },
   BadDigest: { status: 400, message: 'The Content-MD5 you specified did not match what we received.' },
+  BadRequest: { status: 400, message: 'Bad Request' },
   BucketAlreadyExists: {
     status: 409,
     message: 'The requested bucket name is not available. Please select a different name and try again.',
@@ -38,6 +45,7 @@ export const S3_CODES = {
   InvalidArgument: { status: 400, message: 'Invalid Argument' },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
   InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.' },
+  InvalidLocationConstraint: { status: 400, message: 'The specified location-constraint is not valid' },
   InvalidPart: {
     status: 400,
     message:

@@ -1,0 +1,25 @@
+/**
+ * Every default of the gateway's config, in one place. The schema refers to these; nothing else
+ * invents a default. Sizes and durations are strings with units, as a user would write them.
+ */
+export const DEFAULTS = {
+  listen: { host: '127.0.0.1', port: 3000 },
+  storage: { region: 'us-east-1', forcePathStyle: true },
+  database: { url: 'sqlite:.chute/chute.db' },
+  jwt: { rolesClaim: 'roles', clockToleranceSec: 5 },
+  quotas: {
+    /** Grants not yet completed (and not expired) per user. */
+    pendingGrants: 20,
+    /** Declared bytes granted per user over the last 24 hours (rejected and expired ones released). */
+    bytesPerDay: '1GB',
+    grantsPerMinute: 60,
+  },
+  sweeper: {
+    intervalMs: 60_000,
+    /**
+     * How long after a grant's expiry the sweeper waits before expiring it and deleting its
+     * object: a PUT that started just before expiry may still be streaming.
+     */
+    graceMs: 5 * 60_000,
+  },
+} as const;

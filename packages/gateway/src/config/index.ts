@@ -1,0 +1,9 @@
+export { DEFAULTS } from './defaults.ts';
+export {
+  ConfigError,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  parseConfig,
+  redactConfig,
+} from './parse.ts';
+export { ROLES, type Role, sha256Hex } from './schema.ts';

@@ -1,0 +1,27 @@
+/**
+ * The one interface the query layer talks to; SQLite and PostgreSQL implement it. SQL is written
+ * once, with `?` placeholders (translated for PostgreSQL in postgres.ts), in the common subset of
+ * both dialects: TEXT/BIGINT/INTEGER columns, ON CONFLICT … DO UPDATE, UPDATE … RETURNING.
+ */
+export type SqlValue = string | number | null;
+
+export interface Executor {
+  /** Rows of a SELECT (or of a statement with RETURNING), column names as in the SQL. */
+  all<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Runs a statement; returns how many rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Runs several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Driver extends Executor {
+  readonly dialect: Dialect;
+  /**
+   * Runs `fn` in a transaction that serialises writers: committed when `fn` resolves, rolled back
+   * when it throws. Inside `fn`, use only `tx`: the driver itself would wait for this transaction.
+   */
+  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

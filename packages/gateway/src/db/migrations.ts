@@ -1,0 +1,76 @@
+/**
+ * The schema, as numbered migrations run in order, once each. Never edit a released migration:
+ * add the next number. The SQL is shared by SQLite and PostgreSQL (BIGINT has integer affinity
+ * in SQLite); a migration that cannot be shared gives `sql` per dialect.
+ *
+ * Times are epoch milliseconds (BIGINT). Ids are text chosen by the gateway (`up_…`, `ev_…`), so
+ * no dialect-specific auto-increment is needed.
+ */
+import type { Dialect } from './driver.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string | Record<Dialect, string>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'uploads, quota locks, events outbox',
+    sql: `
+CREATE TABLE uploads (
+  id            TEXT PRIMARY KEY,
+  user_id       TEXT NOT NULL,
+  route         TEXT NOT NULL,
+  state         TEXT NOT NULL CHECK (state IN
+                  ('granted', 'uploaded', 'verified', 'pending_review', 'approved', 'rejected', 'expired')),
+  method        TEXT NOT NULL CHECK (method IN ('post', 'put', 'multipart')),
+  incoming_key  TEXT NOT NULL,
+  file_key      TEXT,
+  filename      TEXT NOT NULL,
+  declared_type TEXT NOT NULL,
+  declared_size BIGINT NOT NULL,
+  checksum      TEXT,
+  detected_type TEXT,
+  size          BIGINT,
+  width         INTEGER,
+  height        INTEGER,
+  reason        TEXT,
+  created_at    BIGINT NOT NULL,
+  expires_at    BIGINT NOT NULL,
+  completed_at  BIGINT,
+  updated_at    BIGINT NOT NULL
+);
+-- a user's uploads, newest first, and the quota windows (created_at > now - 1 day / 1 minute)
+CREATE INDEX uploads_user_created ON uploads (user_id, created_at, id);
+-- everyone's uploads, newest first (admin, review queue filtered by state)
+CREATE INDEX uploads_state_created ON uploads (state, created_at, id);
+CREATE INDEX uploads_created ON uploads (created_at, id);
+-- the sweeper: granted and past expires_at
+CREATE INDEX uploads_state_expires ON uploads (state, expires_at);
+
+-- One row per user, upserted at the start of every grant transaction: the row lock serialises
+-- concurrent grants of one user in PostgreSQL (SQLite serialises all writers anyway), so the
+-- quota counts read next cannot be stale.
+CREATE TABLE quota_locks (
+  user_id    TEXT PRIMARY KEY,
+  touched_at BIGINT NOT NULL
+);
+
+-- Transactional outbox: an event is written in the same transaction as the state change it
+-- reports, and delivered (webhooks) later, with retries.
+CREATE TABLE events (
+  id              TEXT PRIMARY KEY,
+  type            TEXT NOT NULL,
+  upload_id       TEXT,
+  payload         TEXT NOT NULL,
+  created_at      BIGINT NOT NULL,
+  delivered_at    BIGINT,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL
+);
+CREATE INDEX events_undelivered ON events (delivered_at, next_attempt_at);
+`,
+  },
+];

@@ -1,0 +1,81 @@
+import { ChuteError } from '@chute/errors';
+import { formatSize } from '../size.ts';
+import type { Executor } from './driver.ts';
+import type { QuotaLimits } from './types.ts';
+
+export const MINUTE = 60_000;
+export const DAY = 24 * 60 * MINUTE;
+
+/**
+ * A user's usage, derived from their uploads rather than kept in counters: a grant reserves by
+ * existing, and turning `rejected` or `expired` releases it in the same UPDATE, so the ledger
+ * cannot drift from the uploads (no release to forget, none applied twice).
+ *
+ * - pending: grants in state `granted` not yet past expires_at (an unswept expired grant does not count);
+ * - bytes: declared bytes granted in the last 24 h, except rejected and expired ones;
+ * - recent: grants made in the last minute, whatever became of them (a rate, never released).
+ */
+export interface Usage {
+  recent: number;
+  recentOldest: number | null;
+  pending: number;
+  pendingFirstExpiry: number | null;
+  bytes: number;
+  bytesOldest: number | null;
+}
+
+export async function readUsage(tx: Executor, userId: string, now: number): Promise<Usage> {
+  // Grant lifetimes are at most 24 h, so every pending grant is inside the day window too.
+  const [row] = await tx.all<Record<string, unknown>>(
+    `SELECT
+       SUM(CASE WHEN created_at > ? THEN 1 ELSE 0 END) AS recent,
+       MIN(CASE WHEN created_at > ? THEN created_at END) AS recent_oldest,
+       SUM(CASE WHEN state = 'granted' AND expires_at > ? THEN 1 ELSE 0 END) AS pending,
+       MIN(CASE WHEN state = 'granted' AND expires_at > ? THEN expires_at END) AS pending_first_expiry,
+       SUM(CASE WHEN state NOT IN ('rejected', 'expired') THEN declared_size ELSE 0 END) AS bytes,
+       MIN(CASE WHEN state NOT IN ('rejected', 'expired') THEN created_at END) AS bytes_oldest
+     FROM uploads
+     WHERE user_id = ? AND created_at > ?`,
+    [now - MINUTE, now - MINUTE, now, now, userId, now - DAY],
+  );
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    recent: num(row?.recent) ?? 0,
+    recentOldest: num(row?.recent_oldest),
+    pending: num(row?.pending) ?? 0,
+    pendingFirstExpiry: num(row?.pending_first_expiry),
+    bytes: num(row?.bytes) ?? 0,
+    bytesOldest: num(row?.bytes_oldest),
+  };
+}
+
+/**
+ * Throws quota_exceeded (429) when one more grant of `size` bytes would pass a limit, with
+ * Retry-After set to when the limit can next move (the oldest entry leaving its window, or the
+ * first pending grant expiring).
+ */
+export function enforceQuota(usage: Usage, limits: QuotaLimits, size: number, now: number): void {
+  const secondsUntil = (t: number | null, fallback: number) =>
+    Math.max(1, ((t ?? now + fallback) - now) / 1000);
+  if (usage.recent >= limits.grantsPerMinute) {
+    throw new ChuteError('quota_exceeded', {
+      message: `At most ${limits.grantsPerMinute} grants per minute.`,
+      retryAfter: secondsUntil(usage.recentOldest === null ? null : usage.recentOldest + MINUTE, MINUTE),
+      details: { quota: 'grantsPerMinute', limit: limits.grantsPerMinute },
+    });
+  }
+  if (usage.pending >= limits.pendingGrants) {
+    throw new ChuteError('quota_exceeded', {
+      message: `At most ${limits.pendingGrants} uploads in progress; complete or let one expire.`,
+      retryAfter: secondsUntil(usage.pendingFirstExpiry, MINUTE),
+      details: { quota: 'pendingGrants', limit: limits.pendingGrants },
+    });
+  }
+  if (usage.bytes + size > limits.bytesPerDay) {
+    throw new ChuteError('quota_exceeded', {
+      message: `At most ${formatSize(limits.bytesPerDay)} per 24 hours.`,
+      retryAfter: secondsUntil(usage.bytesOldest === null ? null : usage.bytesOldest + DAY, DAY),
+      details: { quota: 'bytesPerDay', limit: limits.bytesPerDay, used: usage.bytes },
+    });
+  }
+}

@@ -1,0 +1,69 @@
+import type { OutboxEvent, TransitionFields, Upload } from './types.ts';
+
+/** Column ↔ field names, the one place they are spelled out. */
+export const UPLOAD_COLUMNS = {
+  id: 'id',
+  userId: 'user_id',
+  route: 'route',
+  state: 'state',
+  method: 'method',
+  incomingKey: 'incoming_key',
+  fileKey: 'file_key',
+  filename: 'filename',
+  declaredType: 'declared_type',
+  declaredSize: 'declared_size',
+  checksum: 'checksum',
+  detectedType: 'detected_type',
+  size: 'size',
+  width: 'width',
+  height: 'height',
+  reason: 'reason',
+  createdAt: 'created_at',
+  expiresAt: 'expires_at',
+  completedAt: 'completed_at',
+  updatedAt: 'updated_at',
+} as const satisfies Record<keyof Upload, string>;
+
+/** The only columns a transition may write: keys are checked against this list, never interpolated raw. */
+export const TRANSITION_COLUMNS = {
+  fileKey: 'file_key',
+  detectedType: 'detected_type',
+  size: 'size',
+  width: 'width',
+  height: 'height',
+  reason: 'reason',
+  completedAt: 'completed_at',
+} as const satisfies Record<keyof TransitionFields, string>;
+
+const NUMERIC = new Set([
+  'declared_size',
+  'size',
+  'width',
+  'height',
+  'created_at',
+  'expires_at',
+  'completed_at',
+  'updated_at',
+]);
+
+export function toUpload(row: Record<string, unknown>): Upload {
+  const out: Record<string, unknown> = {};
+  for (const [field, column] of Object.entries(UPLOAD_COLUMNS)) {
+    const v = row[column];
+    out[field] = v === null || v === undefined ? null : NUMERIC.has(column) ? Number(v) : v;
+  }
+  return out as unknown as Upload;
+}
+
+export function toEvent(row: Record<string, unknown>): OutboxEvent {
+  return {
+    id: String(row.id),
+    type: String(row.type),
+    uploadId: (row.upload_id as string | null) ?? null,
+    payload: JSON.parse(String(row.payload)),
+    createdAt: Number(row.created_at),
+    deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at),
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at),
+  };
+}

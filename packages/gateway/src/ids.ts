@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { ChuteError } from '@chute/errors';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/**
+ * `n` base62 characters from the OS CSPRNG. Bytes ≥ 248 are dropped (rejection sampling) so every
+ * character is equally likely: `byte % 62` alone would favour the first 8 characters.
+ */
+export function randomBase62(n: number): string {
+  let out = '';
+  while (out.length < n) {
+    for (const b of randomBytes(n + 8)) {
+      if (b < 248) out += BASE62[b % 62];
+      if (out.length === n) break;
+    }
+  }
+  return out;
+}
+
+/** `up_` + 22 base62 characters (≈131 bits): unguessable, so a key cannot be predicted. */
+export function newUploadId(): string {
+  return `up_${randomBase62(22)}`;
+}
+
+export function newEventId(): string {
+  return `ev_${randomBase62(22)}`;
+}
+
+export const UPLOAD_ID = /^up_[0-9A-Za-z]{22}$/;
+
+export function isUploadId(s: string): boolean {
+  return UPLOAD_ID.test(s);
+}
+
+/**
+ * User ids become a path segment of every incoming key (`incoming/{userId}/…`), so they must not
+ * be able to climb or fork the key space: no '/', no '..', nothing S3 lists as "characters to
+ * avoid" ('|', '\\', '{', '%', …). Starts with a letter or digit; at most 128 characters.
+ * IdPs whose subjects contain other characters (e.g. Auth0's `auth0|…`) need a mapped claim.
+ */
+export const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
+
+export function isUserId(s: unknown): s is string {
+  return typeof s === 'string' && USER_ID.test(s);
+}
+
+export function assertUserId(s: unknown): string {
+  if (!isUserId(s)) {
+    throw new ChuteError('invalid_request', {
+      message: 'User id must be 1–128 of A–Z a–z 0–9 . _ @ -, starting with a letter or digit.',
+    });
+  }
+  return s;
+}
+
+/** Where the browser uploads. Both parts are validated: no user input reaches a key unchecked. */
+export function incomingKey(userId: string, uploadId: string): string {
+  if (!isUserId(userId) || !isUploadId(uploadId)) throw new TypeError('unsafe key part');
+  return `incoming/${userId}/${uploadId}`;
+}
+
+/** Where a verified file is frozen; only the gateway writes here. */
+export function fileKey(uploadId: string): string {
+  if (!isUploadId(uploadId)) throw new TypeError('unsafe key part');
+  return `files/${uploadId}`;
+}

@@ -1,0 +1,15 @@
+export {
+  type CompleteRoute,
+  DEFAULT_LIFETIME_MS,
+  defineRoutes,
+  MAX_LIFETIME_MS,
+  MAX_SINGLE_UPLOAD,
+  MIN_LIFETIME_MS,
+  type RouteBuilder,
+  route,
+} from './builder.ts';
+export { checkDeclared, type Declared, type DeclaredInput, normaliseSha256 } from './check.ts';
+export { type Condition, type PostInput, postConditions, postFields } from './post-conditions.ts';
+export { type PutInput, putSignedHeaders } from './put-headers.ts';
+export type { ImageLimits, RouteRule, Transport } from './rule.ts';
+export { type RouteSpec, routeFromSpec } from './spec.ts';

@@ -1,0 +1,27 @@
+/** A route's rule as data: what the builder produces and everything else reads. Frozen. */
+
+export type Transport = 'post' | 'put';
+
+export interface ImageLimits {
+  readonly maxWidth?: number;
+  readonly maxHeight?: number;
+}
+
+export interface RouteRule {
+  readonly name: string;
+  /** Lowercase patterns: exact (`image/png`) or whole top-level type (`image/*`). */
+  readonly types: readonly string[];
+  /** Bytes, inclusive. */
+  readonly minSize: number;
+  /** Bytes, inclusive. */
+  readonly maxSize: number;
+  /** Transport offered when the client does not ask for one. */
+  readonly method: Transport;
+  readonly image: ImageLimits | undefined;
+  /** Fixed `x-amz-meta-{key}: value` pairs every object of this route must carry. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Whether verified files wait for a reviewer (end in `pending_review`, not `verified`). */
+  readonly review: boolean;
+  /** How long a grant (its signed URL or policy) is valid, ms. */
+  readonly lifetimeMs: number;
+}

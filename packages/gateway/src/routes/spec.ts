@@ -1,0 +1,32 @@
+import type { DurationString } from '../duration.ts';
+import type { Size } from '../size.ts';
+import { type CompleteRoute, route } from './builder.ts';
+import type { ImageLimits, Transport } from './rule.ts';
+
+/** A route written as data (a JSON config file); turned into the same builder a TS config uses. */
+export interface RouteSpec {
+  name: string;
+  types: string[];
+  maxSize: Size;
+  minSize?: Size;
+  method?: Transport;
+  image?: ImageLimits;
+  metadata?: Record<string, string>;
+  review?: boolean;
+  lifetime?: DurationString;
+}
+
+export function routeFromSpec(spec: RouteSpec): CompleteRoute {
+  const [first, ...rest] = spec.types;
+  if (first === undefined) throw new TypeError(`route "${spec.name}": types needs at least one type`);
+  let b: CompleteRoute = route(spec.name)
+    .types(first, ...rest)
+    .maxSize(spec.maxSize);
+  if (spec.minSize !== undefined) b = b.minSize(spec.minSize);
+  if (spec.method !== undefined) b = b.method(spec.method);
+  if (spec.image !== undefined) b = b.image(spec.image);
+  if (spec.metadata !== undefined) b = b.metadata(spec.metadata);
+  if (spec.review !== undefined) b = b.review(spec.review);
+  if (spec.lifetime !== undefined) b = b.lifetime(spec.lifetime);
+  return b;
+}

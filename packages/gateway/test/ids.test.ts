@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ChuteError } from '@chute/errors';
+import {
+  assertUserId,
+  fileKey,
+  incomingKey,
+  isUploadId,
+  isUserId,
+  newUploadId,
+  randomBase62,
+} from '../src/ids.ts';
+
+test('newUploadId is up_ + 22 base62 characters and does not repeat', () => {
+  const ids = new Set(Array.from({ length: 2000 }, newUploadId));
+  assert.equal(ids.size, 2000);
+  for (const id of ids) assert.ok(isUploadId(id), id);
+});
+
+test('randomBase62 uses the whole alphabet roughly evenly (no modulo bias toward 0-7)', () => {
+  const counts = new Map<string, number>();
+  for (const c of randomBase62(62_000)) counts.set(c, (counts.get(c) ?? 0) + 1);
+  assert.equal(counts.size, 62);
+  // Each character expects 1000; modulo bias on raw bytes would give 0-7 about 1238.
+  for (const [c, n] of counts) assert.ok(n > 850 && n < 1150, `${c}: ${n}`);
+});
+
+test('user ids: letters, digits and . _ @ - accepted', () => {
+  for (const ok of ['alice', 'u_123', 'a.b@example.com', '7', 'x'.repeat(128)]) assert.ok(isUserId(ok), ok);
+});
+
+for (const bad of [
+  '',
+  '../alice',
+  'a/b',
+  '.hidden',
+  '-x',
+  'auth0|abc',
+  'a b',
+  'a%2Fb',
+  'é',
+  'x'.repeat(129),
+]) {
+  test(`user id ${JSON.stringify(bad.slice(0, 20))} is refused (unsafe in a key)`, () => {
+    assert.equal(isUserId(bad), false);
+    assert.throws(
+      () => assertUserId(bad),
+      (e: unknown) => e instanceof ChuteError && e.code === 'invalid_request',
+    );
+  });
+}
+
+test('isUserId refuses non-strings (a numeric sub claim)', () => {
+  assert.equal(isUserId(42), false);
+  assert.equal(isUserId(undefined), false);
+});
+
+test('keys: incoming/{user}/{upload} and files/{upload}; unsafe parts throw', () => {
+  const id = newUploadId();
+  assert.equal(incomingKey('alice', id), `incoming/alice/${id}`);
+  assert.equal(fileKey(id), `files/${id}`);
+  assert.throws(() => incomingKey('../bob', id), TypeError);
+  assert.throws(() => incomingKey('alice', 'up_../../x'), TypeError);
+  assert.throws(() => fileKey('x'), TypeError);
+});
