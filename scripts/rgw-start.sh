@@ -24,12 +24,16 @@ ENDPOINT="http://127.0.0.1:${PORT}"
 # Fixed test credentials: this cluster only ever listens on loopback.
 ACCESS_KEY="CHUTERGWACCESSKEY000"
 SECRET_KEY="chute-rgw-secret-key-0000000000000000000"
-# RGW checks a SigV4 credential scope's region against the zonegroup's api_name only loosely;
-# naming the zonegroup's api_name us-east-1 keeps CreateBucket's LocationConstraint honest too.
+# RGW 16.2 accepts any region in a SigV4 credential scope (the zonegroup is "default", api_name
+# "default"; see docs/compat.md, region-not-checked). Clients sign for us-east-1, which also makes
+# the SDK send CreateBucket without a LocationConstraint, so the zonegroup name never matters.
 REGION="us-east-1"
 
 CONF="$DIR/ceph.conf"
 DAEMONS=(mon.a osd.0 client.rgw)
+
+SCRIPTS="$(cd "$(dirname "$0")" && pwd)"
+STARTED=0
 
 log() { printf '[rgw-start] %s\n' "$*" >&2; }
 
@@ -40,6 +44,8 @@ fail() {
     printf '\n----- tail of %s -----\n' "$f" >&2
     tail -n 25 "$f" >&2
   done
+  # Leave no half-started cluster behind; the logs stay for a look.
+  if [ "$STARTED" = 1 ]; then CHUTE_RGW_DIR="$DIR" bash "$SCRIPTS/rgw-stop.sh" || true; fi
   exit 1
 }
 
@@ -56,11 +62,13 @@ http_ready() { # RGW answers an anonymous GET / with 200 (empty bucket list) or 
   [ "$code" = 200 ] || [ "$code" = 403 ]
 }
 
-wait_for() { # wait_for WHAT COMMAND… — poll every 0.2 s up to TIMEOUT seconds
-  local what="$1" deadline=$((SECONDS + TIMEOUT))
-  shift
+wait_for() { # wait_for WHAT DAEMON COMMAND… — poll every 0.2 s up to TIMEOUT seconds
+  local what="$1" daemon="$2" deadline=$((SECONDS + TIMEOUT))
+  shift 2
   until "$@" >/dev/null 2>&1; do
     [ "$SECONDS" -lt "$deadline" ] || fail "timed out after ${TIMEOUT}s waiting for $what"
+    # Daemons fork before they write their pid file: only a pid file naming a dead process is fatal.
+    if [ -s "$DIR/run/$daemon.pid" ] && ! alive "$daemon"; then fail "$daemon exited"; fi
     sleep 0.2
   done
 }
@@ -130,7 +138,6 @@ memstore_device_bytes = 4294967296
 [client.rgw]
 rgw_frontends = beast endpoint=127.0.0.1:$PORT
 rgw_data = $DIR/rgw
-rgw_zonegroup = default
 rgw_enable_usage_log = false
 rgw_dynamic_resharding = false
 EOF
@@ -142,8 +149,8 @@ start_mon() {
     --addv a "[v2:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" >/dev/null 2>&1 ||
     fail "ceph-mon --mkfs"
-  ceph-mon -c "$CONF" -i a || fail "ceph-mon did not start"
-  wait_for "the monitor" ceph_ mon stat
+  ceph-mon -c "$CONF" -i a 9>&- 2>>"$DIR/log/launch.log" || fail "ceph-mon did not start"
+  wait_for "the monitor" mon.a ceph_ mon stat
 }
 
 start_osd() {
@@ -152,16 +159,15 @@ start_osd() {
   [ "$(ceph_ osd new "$uuid")" = 0 ] || fail "ceph osd new did not return id 0"
   mkdir -p "$DIR/osd/osd.0"
   ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$uuid" >/dev/null 2>&1 || fail "ceph-osd --mkfs"
-  ceph-osd -c "$CONF" -i 0 || fail "ceph-osd did not start"
-  wait_for "osd.0 up" osd_up
+  ceph-osd -c "$CONF" -i 0 9>&- 2>>"$DIR/log/launch.log" || fail "ceph-osd did not start"
+  wait_for "osd.0 up" osd.0 osd_up
 }
 
 osd_up() { ceph_ osd dump | grep -q '^osd.0 up'; }
 
 start_rgw() {
-  # The zonegroup's api_name is what S3 calls the region (CreateBucket's LocationConstraint).
-  radosgw -c "$CONF" -n client.rgw || fail "radosgw did not start"
-  wait_for "RGW on $ENDPOINT" http_ready
+  radosgw -c "$CONF" -n client.rgw 9>&- 2>>"$DIR/log/launch.log" || fail "radosgw did not start"
+  wait_for "RGW on $ENDPOINT" client.rgw http_ready
   radosgw-admin -c "$CONF" -n client.rgw user create --uid=chute --display-name=Chute \
     --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" >/dev/null 2>&1 || fail "radosgw-admin user create"
 }
@@ -181,11 +187,19 @@ main() {
 
   install_packages
   # Not (fully) running: stop what is left of ours and start afresh.
-  CHUTE_RGW_DIR="$DIR" bash "$(dirname "$0")/rgw-stop.sh" >/dev/null 2>&1 || true
+  CHUTE_RGW_DIR="$DIR" bash "$SCRIPTS/rgw-stop.sh" >/dev/null 2>&1 || true
   rm -rf "$DIR"
   mkdir -p "$DIR/run" "$DIR/log" "$DIR/mon/mon.a" "$DIR/rgw"
 
+  # A foreign server on our ports would pass the readiness probe: refuse to start instead.
+  for p in "$PORT" "$MON_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      fail "127.0.0.1:$p is already in use by another process (set CHUTE_RGW_PORT / CHUTE_RGW_MON_PORT)"
+    fi
+  done
+
   local t0=$SECONDS
+  STARTED=1
   write_conf
   start_mon
   start_osd
