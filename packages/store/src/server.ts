@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { S3Error } from '@chute/errors';
+import { enforceAccess, makeAuthenticator, type Verify } from './auth.ts';
+import { FsBackend } from './backend/fs.ts';
+import type { Backend } from './backend/types.ts';
+import { type Classified, classify } from './classify.ts';
+import { parseStoreConfig, type StoreConfig, type StoreConfigInput } from './config.ts';
+import { type LogFn, RequestContext } from './context.ts';
+import { isValidBucketName } from './keys.ts';
+import { respondError } from './respond-error.ts';
+import { ROUTES } from './routes.ts';
+
+export interface Store {
+  /** Starts listening; resolves with the bound port and the endpoint URL. */
+  listen(): Promise<{ port: number; url: string }>;
+  /** Stops accepting, lets in-flight requests finish, then closes idle connections. */
+  close(): Promise<void>;
+  /** The endpoint URL (valid after listen()). */
+  readonly url: string;
+  readonly config: StoreConfig;
+  readonly backend: Backend;
+}
+
+export interface StoreOptions {
+  /** One JSON object per request; defaults to a line on stdout. */
+  log?: LogFn;
+  /** Request verifier; defaults to @chute/sigv4's verifyRequest. */
+  verify?: Verify;
+}
+
+export const stdoutLog: LogFn = (line) => {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+};
+
+/** Builds the store: opens (and recovers) the data dir, creates configured buckets. */
+export async function createStore(
+  input: StoreConfigInput | StoreConfig,
+  opts: StoreOptions = {},
+): Promise<Store> {
+  const config = parseStoreConfig(input);
+  const log = opts.log ?? stdoutLog;
+  const backend = await FsBackend.open(config.dataDir);
+  for (const name of config.buckets) {
+    if (!isValidBucketName(name)) throw new Error(`invalid bucket name in config: ${name}`);
+    if (!backend.getBucket(name)) await backend.createBucket(name, { acl: 'private', location: '' });
+  }
+  const authenticate = makeAuthenticator(config, opts.verify);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const started = performance.now();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', requestId);
+    res.setHeader('server', 'chute');
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const query = new URLSearchParams(rawQuery);
+    let c: Classified = { op: 'ListBuckets' };
+    let classifyError: unknown;
+    try {
+      if (!rawPath.startsWith('/')) throw new S3Error('InvalidURI');
+      c = classify(req.method ?? 'GET', rawPath, query, req.headers, config.domains);
+    } catch (e) {
+      classifyError = e;
+    }
+    const ctx = new RequestContext({
+      req,
+      res,
+      requestId,
+      op: c.op,
+      bucket: c.bucket,
+      key: c.key,
+      query,
+      rawPath,
+      rawQuery,
+      config,
+      backend,
+      log,
+    });
+    res.on('close', () => {
+      log({
+        time: new Date().toISOString(),
+        requestId,
+        method: req.method,
+        path: rawPath,
+        op: classifyError ? undefined : c.op,
+        status: res.statusCode,
+        ms: Math.round(performance.now() - started),
+        ...(res.writableFinished ? {} : { aborted: true }),
+        ...ctx.logFields,
+      });
+    });
+    try {
+      if (classifyError) throw classifyError;
+      const route = ROUTES[c.op];
+      if (!route) throw new S3Error('NotImplemented', `${c.op} is not implemented by chute s3`);
+      ctx.auth = authenticate({
+        method: req.method ?? 'GET',
+        rawPath,
+        rawQuery,
+        headers: req.headers,
+        ...(c.virtualBucket !== undefined ? { virtualBucket: c.virtualBucket } : {}),
+      });
+      if (ctx.auth.kind !== 'anonymous') ctx.logFields.accessKeyId = ctx.auth.accessKeyId;
+      if (route.access !== 'none' && !ctx.authenticated) {
+        const bucket = c.bucket === undefined ? undefined : backend.getBucket(c.bucket);
+        if (c.bucket !== undefined && !bucket && route.access !== 'owner') {
+          throw new S3Error('NoSuchBucket', undefined, { BucketName: c.bucket });
+        }
+        enforceAccess(ctx.auth, route.access, bucket);
+      }
+      await route.handler(ctx);
+    } catch (e) {
+      respondError(ctx, e);
+    } finally {
+      if (!req.complete && !req.destroyed) {
+        // Refused before the body was read: give the client a moment to read the answer, then
+        // drop the connection instead of swallowing an unbounded upload.
+        req.resume();
+        const t = setTimeout(() => req.socket.destroy(), 2000);
+        t.unref();
+        req.once('end', () => clearTimeout(t));
+      }
+    }
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((e) => {
+      log({ level: 'error', error: String(e) });
+      res.destroy();
+    });
+  };
+  const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 5000 }, onRequest);
+  // `Expect: 100-continue`: answer "100 Continue" only when a handler starts reading the body
+  // (see RequestContext's constructor), so a refused upload (auth, size, bucket) is never sent at all.
+  server.on('checkContinue', onRequest);
+  let url = '';
+  return {
+    config,
+    backend,
+    get url() {
+      return url;
+    },
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const { port } = server.address() as AddressInfo;
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          url = `http://${host}:${port}`;
+          resolve({ port, url });
+        });
+      }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await backend.close();
+    },
+  };
+}
