@@ -3,6 +3,19 @@ import { ChuteError } from '@chute/errors';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+/** CSPRNG bytes drawn from a pool refilled 4 KiB at a time: one syscall per ~130 ids, not one per id. */
+const POOL_SIZE = 4096;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+function randomByte(): number {
+  if (poolAt >= pool.length) {
+    pool = randomBytes(POOL_SIZE);
+    poolAt = 0;
+  }
+  return pool[poolAt++]!;
+}
+
 /**
  * `n` base62 characters from the OS CSPRNG. Bytes ≥ 248 are dropped (rejection sampling) so every
  * character is equally likely: `byte % 62` alone would favour the first 8 characters.
@@ -10,10 +23,8 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export function randomBase62(n: number): string {
   let out = '';
   while (out.length < n) {
-    for (const b of randomBytes(n + 8)) {
-      if (b < 248) out += BASE62[b % 62];
-      if (out.length === n) break;
-    }
+    const b = randomByte();
+    if (b < 248) out += BASE62[b % 62];
   }
   return out;
 }

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ChuteError } from '@chute/errors';
-import { type Driver, migrate, type NewGrant, openDriver, type QuotaLimits, Repo } from '../src/db/index.ts';
+import {
+  type Driver,
+  MIGRATIONS,
+  migrate,
+  type NewGrant,
+  openDriver,
+  type QuotaLimits,
+  Repo,
+} from '../src/db/index.ts';
 import { incomingKey, newUploadId, randomBase62 } from '../src/ids.ts';
 import { type Engine, postgresEngine, sqliteEngine } from './helpers/engines.ts';
 
@@ -52,8 +60,8 @@ for (const engine of engines) {
         assert.deepEqual(await migrate(driver), []);
         const rows = await driver.all<{ version: number }>('SELECT version FROM schema_migrations');
         assert.deepEqual(
-          rows.map((r) => Number(r.version)),
-          [1],
+          rows.map((r) => Number(r.version)).sort(),
+          MIGRATIONS.map((m) => m.version),
         );
       } finally {
         await driver.close();
@@ -65,10 +73,10 @@ for (const engine of engines) {
     test('a failing migration rolls back the ones before it in the same run', async () => {
       const driver = await openDriver(engine.url, engine.options);
       try {
-        const ok = { version: 2, name: 'ok', sql: 'CREATE TABLE t_ok (a INTEGER)' };
-        const bad = { version: 3, name: 'bad', sql: 'CREATE TABLE t_bad (a INTEGR NOT NULL GARBAGE' };
+        const ok = { version: 100, name: 'ok', sql: 'CREATE TABLE t_ok (a INTEGER)' };
+        const bad = { version: 101, name: 'bad', sql: 'CREATE TABLE t_bad (a INTEGR NOT NULL GARBAGE' };
         await assert.rejects(migrate(driver, [ok, bad]));
-        const rows = await driver.all('SELECT version FROM schema_migrations WHERE version > 1');
+        const rows = await driver.all('SELECT version FROM schema_migrations WHERE version >= 100');
         assert.deepEqual(rows, []);
         await assert.rejects(driver.all('SELECT * FROM t_ok'), 'table of the rolled-back migration exists');
       } finally {
@@ -395,8 +403,8 @@ for (const make of [async () => sqliteEngine(), postgresEngine]) {
       try {
         const rows = await driver.all<{ version: number }>('SELECT version FROM schema_migrations');
         assert.deepEqual(
-          rows.map((r) => Number(r.version)),
-          [1],
+          rows.map((r) => Number(r.version)).sort(),
+          MIGRATIONS.map((m) => m.version),
         );
       } finally {
         await driver.close();

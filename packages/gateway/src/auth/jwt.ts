@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import { ChuteError } from '@chute/errors';
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { GatewayConfig } from '../config/parse.ts';
@@ -29,11 +30,21 @@ const ASYMMETRIC = [
 
 export type JwtVerifier = (token: string) => Promise<Principal>;
 
-export function createJwtVerifier(config: JwtConfig): JwtVerifier {
-  let key: Uint8Array | JWTVerifyGetKey;
+/** Verified tokens remembered (bounded), so a client's every request does not pay an HMAC/RSA verify. */
+const CACHE_MAX = 10_000;
+/**
+ * A cached verdict is reused for at most this long, even if the token lives longer: a key removed
+ * from the JWKS (rotation after a leak) stops being honoured within a minute.
+ */
+const CACHE_TTL_MS = 60_000;
+
+export function createJwtVerifier(config: JwtConfig, clock: () => number = Date.now): JwtVerifier {
+  let key: Uint8Array | webcrypto.CryptoKey | JWTVerifyGetKey;
   let algorithms: string[];
+  let secret: Uint8Array<ArrayBuffer> | undefined;
   if (config.secret !== undefined) {
-    key = new TextEncoder().encode(config.secret);
+    secret = new TextEncoder().encode(config.secret);
+    key = secret;
     algorithms = HMAC;
   } else if (config.jwksUrl !== undefined) {
     // jose caches the set, refetches on an unknown kid at most every 30 s (cooldown).
@@ -43,7 +54,22 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier {
     throw new TypeError('auth.jwt needs secret or jwksUrl');
   }
 
+  const cache = new Map<string, { principal: Principal; until: number }>();
+
   return async (token) => {
+    const now = clock();
+    const hit = cache.get(token);
+    if (hit !== undefined) {
+      if (now < hit.until) return hit.principal;
+      cache.delete(token);
+    }
+    if (secret !== undefined) {
+      // Imported once, on first use: given raw bytes, jose imports a CryptoKey on every verify.
+      key = await crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'verify',
+      ]);
+      secret = undefined;
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key as Uint8Array, {
@@ -51,6 +77,7 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier {
         ...(config.issuer !== undefined && { issuer: config.issuer }),
         ...(config.audience !== undefined && { audience: config.audience }),
         clockTolerance: config.clockToleranceSec,
+        currentDate: new Date(now),
         // A token without exp would be valid forever.
         requiredClaims: ['sub', 'exp'],
       }));
@@ -59,7 +86,16 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier {
     }
     if (!isUserId(payload.sub))
       throw unauthenticated('invalid_token', 'Token subject is not a valid user id');
-    return { userId: payload.sub, role: roleFromClaim(readClaim(payload, config.rolesClaim)), via: 'jwt' };
+    const principal: Principal = {
+      userId: payload.sub,
+      role: roleFromClaim(readClaim(payload, config.rolesClaim)),
+      via: 'jwt',
+    };
+    // Valid while jose would still accept it (exp + tolerance), and never longer than the TTL.
+    const until = Math.min((payload.exp! + config.clockToleranceSec) * 1000, now + CACHE_TTL_MS);
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(token, { principal, until });
+    return principal;
   };
 }
 

@@ -73,4 +73,15 @@ CREATE TABLE events (
 CREATE INDEX events_undelivered ON events (delivered_at, next_attempt_at);
 `,
   },
+  {
+    version: 2,
+    name: 'covering index for the quota query',
+    // The quota query (quota.ts) reads state, expires_at and declared_size of a user's last 24 h
+    // of rows on every grant: with them in the index it never touches the table. The index also
+    // serves a user's listing (user_id, created_at, id), so it replaces uploads_user_created.
+    sql: `
+CREATE INDEX uploads_user_quota ON uploads (user_id, created_at, id, state, expires_at, declared_size);
+DROP INDEX uploads_user_created;
+`,
+  },
 ];

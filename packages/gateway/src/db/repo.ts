@@ -23,6 +23,16 @@ export interface RepoOptions extends OpenOptions {
   clock?: () => number;
 }
 
+/** At most this many grants share one SQLite transaction. */
+const GRANT_BATCH_MAX = 128;
+
+interface PendingGrant {
+  grant: NewGrant;
+  limits: QuotaLimits;
+  resolve: (upload: Upload) => void;
+  reject: (error: unknown) => void;
+}
+
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 /**
@@ -59,38 +69,118 @@ export class Repo {
    * first, so concurrent grants of one user are checked one after another and can never admit
    * more than the quota between them (the check-then-insert race).
    * Throws ChuteError quota_exceeded (429, with retryAfter).
+   *
+   * SQLite: grants that arrive while a commit is in progress are committed together in the next
+   * transaction (group commit). A commit costs ~100 µs of WAL writes whatever it holds, so under
+   * load this multiplies grant throughput; each grant is still checked against the quota after
+   * the ones before it, resolves only once its COMMIT succeeded, and fails alone (a quota error
+   * is thrown before its INSERT; a failed statement changes nothing).
    */
-  async insertGrant(grant: NewGrant, limits: QuotaLimits): Promise<Upload> {
-    return this.#db.transaction(async (tx) => {
-      const now = this.#clock();
-      await tx.run(
-        `INSERT INTO quota_locks (user_id, touched_at) VALUES (?, ?)
-         ON CONFLICT (user_id) DO UPDATE SET touched_at = excluded.touched_at`,
-        [grant.userId, now],
-      );
-      enforceQuota(await readUsage(tx, grant.userId, now), limits, grant.declaredSize, now);
-      const [row] = await tx.all(
-        `INSERT INTO uploads (id, user_id, route, state, method, incoming_key, filename, declared_type,
-           declared_size, checksum, created_at, expires_at, updated_at)
-         VALUES (?, ?, ?, 'granted', ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         RETURNING *`,
-        [
-          grant.id,
-          grant.userId,
-          grant.route,
-          grant.method,
-          grant.incomingKey,
-          grant.filename,
-          grant.declaredType,
-          grant.declaredSize,
-          grant.checksum ?? null,
-          now,
-          grant.expiresAt,
-          now,
-        ],
-      );
-      return toUpload(row!);
+  insertGrant(grant: NewGrant, limits: QuotaLimits): Promise<Upload> {
+    if (this.#db.dialect === 'postgres') {
+      return this.#db.transaction(async (tx) => {
+        // A grant lost in a crash is harmless: its upload is refused at complete (no record) and
+        // its object swept as a stray; its quota was never charged. So its COMMIT need not wait
+        // for the WAL flush (the state transitions that follow keep full durability).
+        await tx.exec('SET LOCAL synchronous_commit = off');
+        await tx.run(
+          `INSERT INTO quota_locks (user_id, touched_at) VALUES (?, ?)
+           ON CONFLICT (user_id) DO UPDATE SET touched_at = excluded.touched_at`,
+          [grant.userId, this.#clock()],
+        );
+        return this.#insertGrant(tx, grant, limits);
+      });
+    }
+    return new Promise((resolve, reject) => {
+      this.#grantQueue.push({ grant, limits, resolve, reject });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => void this.#flushGrants());
+      }
     });
+  }
+
+  readonly #grantQueue: PendingGrant[] = [];
+  #flushing = false;
+
+  async #flushGrants(): Promise<void> {
+    while (this.#grantQueue.length > 0) {
+      const batch = this.#grantQueue.splice(0, GRANT_BATCH_MAX);
+      const outcomes: ({ ok: true; upload: Upload } | { ok: false; error: unknown })[] = [];
+      try {
+        await this.#db.transaction(async (tx) => {
+          for (const item of batch) {
+            try {
+              outcomes.push({ ok: true, upload: await this.#insertGrant(tx, item.grant, item.limits) });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        });
+      } catch (error) {
+        for (const item of batch) item.reject(error); // the COMMIT failed: none of them happened
+        continue;
+      }
+      batch.forEach((item, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) item.resolve(o.upload);
+        else item.reject(o.error);
+      });
+    }
+    this.#flushing = false;
+  }
+
+  async #insertGrant(tx: Executor, grant: NewGrant, limits: QuotaLimits): Promise<Upload> {
+    const now = this.#clock();
+    enforceQuota(await readUsage(tx, grant.userId, now), limits, grant.declaredSize, now);
+    const upload: Upload = {
+      id: grant.id,
+      userId: grant.userId,
+      route: grant.route,
+      state: 'granted',
+      method: grant.method,
+      incomingKey: grant.incomingKey,
+      fileKey: null,
+      filename: grant.filename,
+      declaredType: grant.declaredType,
+      declaredSize: grant.declaredSize,
+      checksum: grant.checksum ?? null,
+      detectedType: null,
+      size: null,
+      width: null,
+      height: null,
+      reason: null,
+      createdAt: now,
+      expiresAt: grant.expiresAt,
+      completedAt: null,
+      updatedAt: now,
+    };
+    // No RETURNING: every column is known here, and materialising the row back costs more than it tells.
+    await tx.run(
+      `INSERT INTO uploads (id, user_id, route, state, method, incoming_key, filename, declared_type,
+         declared_size, checksum, created_at, expires_at, updated_at)
+       VALUES (?, ?, ?, 'granted', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        upload.id,
+        upload.userId,
+        upload.route,
+        upload.method,
+        upload.incomingKey,
+        upload.filename,
+        upload.declaredType,
+        upload.declaredSize,
+        upload.checksum,
+        now,
+        upload.expiresAt,
+        now,
+      ],
+    );
+    return upload;
+  }
+
+  /** A trivial query: whether the database answers (health checks). */
+  async ping(): Promise<void> {
+    await this.#db.all('SELECT 1 AS ok');
   }
 
   async getUpload(id: string): Promise<Upload | undefined> {
@@ -180,6 +270,56 @@ export class Repo {
       [before, limit],
     );
     return rows.map(toUpload);
+  }
+
+  /**
+   * Uploads stuck in `state` since before `updatedBefore` (the sweeper finds `uploaded` claims
+   * whose completer died and hands them back).
+   */
+  async findStale(state: UploadState, updatedBefore: number, limit = 100): Promise<Upload[]> {
+    const rows = await this.#db.all(
+      'SELECT * FROM uploads WHERE state = ? AND updated_at < ? ORDER BY updated_at, id LIMIT ?',
+      [state, updatedBefore, limit],
+    );
+    return rows.map(toUpload);
+  }
+
+  /** The uploads with these ids that exist (any order). */
+  async getUploads(ids: readonly string[]): Promise<Upload[]> {
+    if (ids.length === 0) return [];
+    const out: Upload[] = [];
+    // Chunked: SQLite limits bound parameters (32766 by default, far fewer in old builds).
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await this.#db.all(
+        `SELECT * FROM uploads WHERE id IN (${placeholders(chunk.length)})`,
+        chunk,
+      );
+      out.push(...rows.map(toUpload));
+    }
+    return out;
+  }
+
+  /**
+   * Runs `fn` only in the one instance that holds the named lock, for fn's duration; resolves to
+   * false without running it when another instance holds it. PostgreSQL: a transaction-scoped
+   * advisory lock (released by COMMIT even if this process dies, as the connection closes), per
+   * schema. SQLite is one process's file: there is no other instance to exclude.
+   */
+  async exclusive(name: string, fn: () => Promise<void>): Promise<boolean> {
+    if (this.#db.dialect === 'sqlite') {
+      await fn();
+      return true;
+    }
+    return this.#db.transaction(async (tx) => {
+      const [row] = await tx.all<{ locked: boolean }>(
+        "SELECT pg_try_advisory_xact_lock(hashtext('chute.' || ? || '.' || current_schema())) AS locked",
+        [name],
+      );
+      if (row?.locked !== true) return false;
+      await fn();
+      return true;
+    });
   }
 
   /** Appends an event on its own (events tied to a state change go through transition). */

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import type { Driver, Executor, SqlValue } from './driver.ts';
 
 const STATEMENT_CACHE_MAX = 256;
@@ -11,6 +12,44 @@ interface Connection {
   statements: Map<string, StatementSync>;
   queue: Promise<unknown>;
   refs: number;
+  /** Runs WAL checkpoints on its own thread and connection (files only). */
+  checkpointer: Checkpointer | undefined;
+}
+
+/**
+ * WAL checkpoints copy the log back into the database file and fsync it: 10–50 ms on a slow
+ * disk. SQLite runs them inside the COMMIT that crosses `wal_autocheckpoint` pages — with
+ * node:sqlite that is on the event loop, stalling every request for that long (the grants
+ * benchmark's p99). So a worker thread, with a connection of its own, checkpoints (PASSIVE: never
+ * waits for, nor blocks, the writer) every CHECKPOINT_MS, and the main connection's automatic
+ * checkpoint is pushed out to a fallback of 10,000 pages (~40 MB of WAL) should the worker stall.
+ */
+const CHECKPOINT_MS = 1000;
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(workerData.path, { timeout: 0 });
+const timer = setInterval(() => {
+  try { db.exec('PRAGMA wal_checkpoint(PASSIVE)'); } catch {}
+}, workerData.intervalMs);
+parentPort.once('message', () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+interface Checkpointer {
+  worker: Worker;
+  /** Resolves when the thread has ended (asked to, or crashed). */
+  exited: Promise<unknown>;
+}
+
+function startCheckpointer(path: string): Checkpointer {
+  const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { path, intervalMs: CHECKPOINT_MS } });
+  worker.on('error', () => {}); // the fallback autocheckpoint keeps the WAL bounded
+  worker.unref();
+  return { worker, exited: new Promise((resolve) => worker.once('exit', resolve)) };
 }
 
 /**
@@ -47,7 +86,15 @@ export class SqliteDriver implements Driver {
       const db = new DatabaseSync(path === ':memory:' ? path : key, { timeout: 5000 });
       // WAL: readers do not block the writer; NORMAL sync is durable across app crashes in WAL mode.
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
-      conn = { db, statements: new Map(), queue: Promise.resolve(), refs: 0 };
+      const file = path !== ':memory:';
+      if (file) db.exec('PRAGMA wal_autocheckpoint = 10000;');
+      conn = {
+        db,
+        statements: new Map(),
+        queue: Promise.resolve(),
+        refs: 0,
+        checkpointer: file ? startCheckpointer(key) : undefined,
+      };
       connections.set(key, conn);
     }
     conn.refs++;
@@ -133,12 +180,21 @@ export class SqliteDriver implements Driver {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#serial(() => {
+    const last = await this.#serial(() => {
       this.#closed = true;
-      if (--this.#conn.refs > 0) return;
+      if (--this.#conn.refs > 0) return false;
       connections.delete(this.#key);
       this.#conn.statements.clear();
       this.#conn.db.close();
+      return true;
     });
+    const checkpointer = this.#conn.checkpointer;
+    if (last && checkpointer !== undefined) {
+      // Unref'd while it runs so it never keeps a process alive; ref'd now, or an otherwise idle
+      // process would exit before the thread's 'exit' arrives, leaving this close() unsettled.
+      checkpointer.worker.ref();
+      checkpointer.worker.postMessage('stop');
+      await checkpointer.exited;
+    }
   }
 }

@@ -1,0 +1,103 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { createAuthenticator } from './auth/authenticate.ts';
+import { Completer } from './complete.ts';
+import type { GatewayConfig } from './config/parse.ts';
+import type { OpenOptions } from './db/open.ts';
+import { Repo } from './db/repo.ts';
+import type { Deps } from './deps.ts';
+import { buildApp } from './http/app.ts';
+import type { Env } from './http/env.ts';
+import { S3Storage, type S3StorageOptions } from './storage/s3.ts';
+import type { Storage } from './storage/types.ts';
+import { Sweeper } from './sweeper.ts';
+import { createLogger, type Logger } from './telemetry/logger.ts';
+import { Metrics } from './telemetry/metrics.ts';
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /** Epoch ms for the database and grant deadlines (tests move it); storage signing uses real time. */
+  clock?: () => number;
+  /** PostgreSQL: the schema to use (tests). */
+  database?: OpenOptions;
+  /** Replace the S3 storage client (never needed in production). */
+  storage?: Storage;
+  storageOptions?: S3StorageOptions;
+  /** Start the sweeper's interval (default true); `gateway.sweeper.once()` works either way. */
+  sweep?: boolean;
+  /** Process metrics (event loop, memory) in /metrics; default true. */
+  processMetrics?: boolean;
+}
+
+export interface Gateway {
+  readonly app: Hono<Env>;
+  readonly deps: Deps;
+  readonly sweeper: Sweeper;
+  readonly completer: Completer;
+  /** Serves the app over node:http on config.listen (port 0: any free port). */
+  listen(): Promise<{ port: number; url: string }>;
+  /** Stops the server (lets requests in flight finish), the sweeper, and closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway: opens the database (migrating it) and the storage client, builds the API, starts
+ * the sweeper. The config comes parsed (parseConfig); nothing here reads the environment.
+ */
+export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const clock = options.clock ?? Date.now;
+  const logger = options.logger ?? createLogger();
+  const repo = await Repo.open(config.database.url, { ...options.database, clock });
+  const deps: Deps = {
+    config,
+    repo,
+    storage: options.storage ?? new S3Storage(config.storage, options.storageOptions),
+    auth: createAuthenticator(config.auth),
+    clock,
+    logger,
+    metrics: new Metrics({ processMetrics: options.processMetrics ?? true }),
+  };
+  const completer = new Completer(deps);
+  const sweeper = new Sweeper(deps);
+  const app = buildApp({ ...deps, completer });
+  if (options.sweep ?? true) sweeper.start();
+
+  let server: ReturnType<typeof serve> | undefined;
+  let closed = false;
+  return {
+    app,
+    deps,
+    sweeper,
+    completer,
+    listen() {
+      if (server !== undefined) throw new Error('already listening');
+      return new Promise((resolve, reject) => {
+        const s = serve(
+          { fetch: app.fetch, port: config.listen.port, hostname: config.listen.host },
+          (info: AddressInfo) => {
+            const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+            const url = `http://${host}:${info.port}`;
+            logger.info({ url }, 'gateway listening');
+            resolve({ port: info.port, url });
+          },
+        );
+        s.once('error', reject);
+        server = s;
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await sweeper.stop();
+      if (server !== undefined) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          if ('closeIdleConnections' in s) s.closeIdleConnections();
+        });
+      }
+      await repo.close();
+    },
+  };
+}

@@ -1,0 +1,174 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChuteError } from '@chute/errors';
+import type { Upload, UploadState } from './db/types.ts';
+import type { Deps } from './deps.ts';
+import { fileKey } from './ids.ts';
+import { isStorageError } from './storage/errors.ts';
+import { verifyObject } from './verify/verify.ts';
+
+/** States complete() has nothing more to do for: it answers with what was recorded. */
+export const SETTLED: ReadonlySet<UploadState> = new Set([
+  'verified',
+  'pending_review',
+  'approved',
+  'rejected',
+]);
+
+/** How long a complete waits for another request (or instance) that is verifying the same upload. */
+const WAIT_FOR_OTHER_MS = 60_000;
+/** Verify+copy rounds when the object is replaced between HEAD and copy (copy-source-if-match fails). */
+const MAX_ROUNDS = 3;
+
+/**
+ * complete = verify, then freeze. Idempotent: the claim is a compare-and-set (granted → uploaded),
+ * so of any number of concurrent calls — in this process or on other instances — exactly one does
+ * the work; the others wait for its outcome and return it. A later call returns the recorded
+ * outcome. An infrastructure failure (storage unreachable) hands the claim back (uploaded →
+ * granted) so the client can simply retry.
+ */
+export class Completer {
+  readonly #deps: Deps;
+  /** Work in progress in this process, joined by concurrent calls for the same upload. */
+  readonly #inflight = new Map<string, Promise<Upload>>();
+
+  constructor(deps: Deps) {
+    this.#deps = deps;
+  }
+
+  async complete(upload: Upload): Promise<Upload> {
+    const { repo, clock, config } = this.#deps;
+    for (let current: Upload | undefined = upload; ; current = await repo.getUpload(upload.id)) {
+      if (current === undefined) throw new ChuteError('not_found');
+      if (SETTLED.has(current.state)) return current;
+      if (current.state === 'expired') throw new ChuteError('grant_expired');
+      const joined = this.#inflight.get(current.id);
+      if (joined !== undefined) return joined;
+      if (current.state === 'uploaded') return this.#waitForOther(current.id);
+      // granted: a PUT that started just before the deadline may still be landing, so the sweeper's
+      // grace applies here too; after that the grant is as good as expired.
+      if (clock() > current.expiresAt + config.sweeper.graceMs) throw new ChuteError('grant_expired');
+      const claimed = await repo.transition(current.id, ['granted'], 'uploaded');
+      if (claimed === undefined) continue; // someone else moved it: re-read and answer from that
+      const work = this.#verifyAndFreeze(claimed).finally(() => this.#inflight.delete(claimed.id));
+      this.#inflight.set(claimed.id, work);
+      return work;
+    }
+  }
+
+  async #waitForOther(id: string): Promise<Upload> {
+    const deadline = Date.now() + WAIT_FOR_OTHER_MS;
+    while (Date.now() < deadline) {
+      await sleep(100);
+      const u = await this.#deps.repo.getUpload(id);
+      if (u === undefined) throw new ChuteError('not_found');
+      if (u.state !== 'uploaded') return u.state === 'granted' ? this.complete(u) : u;
+    }
+    throw new ChuteError('unavailable', { message: 'The upload is still being verified.', retryAfter: 5 });
+  }
+
+  async #verifyAndFreeze(upload: Upload): Promise<Upload> {
+    const { repo, storage, config, clock, metrics, logger } = this.#deps;
+    const started = performance.now();
+    const log = logger.child({ uploadId: upload.id, route: upload.route });
+    try {
+      const rule = config.routes.get(upload.route);
+      if (rule === undefined)
+        throw new ChuteError('conflict', { message: 'The upload\u2019s route no longer exists.' });
+      for (let round = 1; ; round++) {
+        const result = await verifyObject(storage, upload, rule);
+        if (!result.ok) {
+          // The object is refused: it must not stay where a later complete or a reader finds it.
+          await storage
+            .delete(upload.incomingKey)
+            .catch((e) => log.warn({ err: e }, 'delete after rejection failed; the sweeper retries'));
+          const rejected = await repo.transition(
+            upload.id,
+            ['uploaded'],
+            'rejected',
+            { reason: result.reason, completedAt: clock() },
+            {
+              type: 'upload.rejected',
+              uploadId: upload.id,
+              payload: eventPayload(upload, 'rejected', result.reason),
+            },
+          );
+          log.info({ reason: result.reason, detail: result.detail }, 'upload rejected');
+          metrics.completions.inc({ route: upload.route, outcome: 'rejected', reason: result.reason });
+          metrics.completeDuration.observe({ outcome: 'rejected' }, (performance.now() - started) / 1000);
+          return rejected ?? (await this.#reread(upload.id));
+        }
+        // Freeze: copy to a key only the gateway writes, pinned to the ETag that was verified, so
+        // bytes swapped in by a re-PUT between our HEAD and this copy are never frozen.
+        const frozen = fileKey(upload.id);
+        try {
+          await storage.copy(upload.incomingKey, frozen, { ifMatch: result.head.etag });
+        } catch (e) {
+          if (isStorageError(e, 'PreconditionFailed') && round < MAX_ROUNDS) continue;
+          throw e;
+        }
+        await storage
+          .delete(upload.incomingKey)
+          .catch((e) => log.warn({ err: e }, 'delete after freeze failed; the sweeper retries'));
+        const state = rule.review ? 'pending_review' : 'verified';
+        const done = await repo.transition(
+          upload.id,
+          ['uploaded'],
+          state,
+          {
+            fileKey: frozen,
+            detectedType: result.detectedType,
+            size: result.head.size,
+            width: result.width ?? null,
+            height: result.height ?? null,
+            completedAt: clock(),
+          },
+          {
+            type: 'upload.verified',
+            uploadId: upload.id,
+            payload: eventPayload(upload, state, undefined, {
+              key: frozen,
+              size: result.head.size,
+              type: result.detectedType,
+              width: result.width,
+              height: result.height,
+            }),
+          },
+        );
+        log.info({ state, checksum: result.checksum }, 'upload verified');
+        metrics.completions.inc({ route: upload.route, outcome: state, reason: '' });
+        metrics.bytes.inc({ route: upload.route }, result.head.size);
+        metrics.completeDuration.observe({ outcome: state }, (performance.now() - started) / 1000);
+        return done ?? (await this.#reread(upload.id));
+      }
+    } catch (e) {
+      // Not the file's fault: hand the claim back so a retry can do the work.
+      await repo.transition(upload.id, ['uploaded'], 'granted').catch(() => {});
+      if (e instanceof ChuteError) throw e;
+      log.error({ err: e }, 'complete failed');
+      throw new ChuteError('unavailable', { retryAfter: 2, cause: e });
+    }
+  }
+
+  async #reread(id: string): Promise<Upload> {
+    const u = await this.#deps.repo.getUpload(id);
+    if (u === undefined) throw new ChuteError('not_found');
+    return u;
+  }
+}
+
+function eventPayload(
+  upload: Upload,
+  state: UploadState,
+  reason: string | undefined,
+  file?: { key: string; size: number; type: string; width: number | undefined; height: number | undefined },
+): Record<string, unknown> {
+  return {
+    id: upload.id,
+    userId: upload.userId,
+    route: upload.route,
+    filename: upload.filename,
+    state,
+    ...(reason !== undefined && { reason }),
+    ...(file !== undefined && { file }),
+  };
+}

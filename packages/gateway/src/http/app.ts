@@ -1,0 +1,94 @@
+import { ChuteError, toChuteError, toJson } from '@chute/errors';
+import { Hono } from 'hono';
+import { routePath } from 'hono/route';
+import { randomBase62 } from '../ids.ts';
+import { postComplete } from './complete.ts';
+import { getDownload } from './download.ts';
+import type { Api, Ctx, Env } from './env.ts';
+import { getUpload } from './get-upload.ts';
+import { postGrant } from './grants.ts';
+import { listUploads } from './list-uploads.ts';
+import { ENDPOINTS, getOpenApi, honoPath } from './openapi.ts';
+import { getHealth, getMetrics } from './ops.ts';
+
+/** A client's own request id is kept when it is short and plain (it lands in logs). */
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+const HANDLERS: Record<string, (api: Api) => (c: Ctx) => Promise<Response> | Response> = {
+  createGrant: postGrant,
+  completeUpload: postComplete,
+  getUpload,
+  listUploads,
+  downloadFile: getDownload,
+  openapi: () => getOpenApi(),
+};
+
+/** The API as a fetch-style app: `app.fetch(request)`, or `app.request(path)` in tests. */
+export function buildApp(api: Api): Hono<Env> {
+  const app = new Hono<Env>();
+  const { logger, metrics } = api;
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId =
+      incoming !== undefined && CLIENT_REQUEST_ID.test(incoming) ? incoming : randomBase62(16);
+    c.set('requestId', requestId);
+    c.set('principal', undefined);
+    const started = performance.now();
+    await next();
+    c.header('x-request-id', requestId);
+    const ms = performance.now() - started;
+    const route = routePath(c, -1);
+    metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, ms / 1000);
+    // Never the query or headers: query strings may one day carry tokens; headers carry them now.
+    logger.info(
+      {
+        requestId,
+        method: c.req.method,
+        path: c.req.path,
+        route,
+        status: c.res.status,
+        ms: Math.round(ms * 10) / 10,
+        userId: c.get('principal')?.userId,
+      },
+      'request',
+    );
+  });
+
+  for (const e of ENDPOINTS) {
+    const handler = HANDLERS[e.operationId];
+    if (handler === undefined) throw new Error(`no handler for ${e.operationId}`);
+    app.on(e.method.toUpperCase(), honoPath(e.path), handler(api));
+  }
+  app.get('/healthz', getHealth(api));
+  app.get('/metrics', getMetrics(api));
+
+  // A known path with another method is 405 with Allow, not 404: the client has the URL right.
+  const patterns = ENDPOINTS.map((e) => ({
+    re: new RegExp(`^${e.path.replace(/\{\w+\}/g, '[^/]+')}$`),
+    method: e.method.toUpperCase(),
+  }));
+  app.notFound((c) => {
+    const allowed = patterns.filter((p) => p.re.test(c.req.path)).map((p) => p.method);
+    if (allowed.length > 0) {
+      const e = new ChuteError('method_not_allowed', { headers: { allow: allowed.join(', ') } });
+      return errorResponse(c as Ctx, e, api);
+    }
+    return errorResponse(c as Ctx, new ChuteError('not_found', { message: 'No such endpoint.' }), api);
+  });
+  app.onError((err, c) => errorResponse(c as Ctx, err, api));
+  return app;
+}
+
+/** The one place an error becomes a response: registry status, JSON body, x-request-id, extra headers. */
+function errorResponse(c: Ctx, err: unknown, api: Api): Response {
+  const e = toChuteError(err);
+  const requestId = c.get('requestId') ?? randomBase62(16);
+  if (e.status >= 500) api.logger.error({ requestId, err: e.cause ?? e, code: e.code }, 'request failed');
+  const headers: Record<string, string> = {
+    ...e.headers,
+    'x-request-id': requestId,
+    'cache-control': 'no-store',
+  };
+  return c.json(toJson(e, requestId), e.status as 400, headers);
+}

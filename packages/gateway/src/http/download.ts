@@ -1,0 +1,38 @@
+import { ChuteError } from '@chute/errors';
+import { visibleUpload } from './access.ts';
+import { type Api, authenticate, type Ctx } from './env.ts';
+
+/** Long enough to start a download; short because the URL is a bearer credential once leaked. */
+export const DOWNLOAD_URL_SECONDS = 60;
+
+/**
+ * GET /v1/files/{id}/download — 302 to a short-lived signed GET of the frozen file, for its
+ * owner, reviewers and admins. Served as an attachment with the type read from the bytes: a file
+ * from users must never render inline on storage's origin (stored XSS).
+ */
+export function getDownload(api: Api) {
+  return async (c: Ctx) => {
+    const principal = await authenticate(c, api);
+    const upload = await visibleUpload(api, principal, c.req.param('id') ?? '', { reviewers: true });
+    if (upload.fileKey === null || upload.state === 'rejected')
+      throw new ChuteError('not_found', { message: 'No such file.' });
+    const url = api.storage.presignGet({
+      key: upload.fileKey,
+      expiresIn: DOWNLOAD_URL_SECONDS,
+      responseContentDisposition: contentDisposition(upload.filename),
+      ...(upload.detectedType !== null && { responseContentType: upload.detectedType }),
+    });
+    c.header('cache-control', 'no-store');
+    return c.redirect(url, 302);
+  };
+}
+
+/** RFC 6266: an ASCII fallback name plus the exact name as RFC 8187 `filename*`. */
+export function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  const encoded = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}

@@ -1,0 +1,209 @@
+import { GATEWAY_CODES } from '@chute/errors';
+import { z } from 'zod';
+import type { Ctx } from './env.ts';
+import { ErrorBody, Grant, GrantRequest, UploadList, UploadView } from './schemas.ts';
+
+/**
+ * The OpenAPI 3.1 document, built from the same zod schemas the handlers validate with (JSON
+ * Schema 2020-12, which OpenAPI 3.1 uses as is). `ENDPOINTS` is also what app.ts mounts, and a
+ * test walks the app's routes against the document, so an endpoint cannot go undocumented.
+ */
+
+type Method = 'get' | 'post';
+
+export interface Endpoint {
+  method: Method;
+  /** OpenAPI style: `/v1/uploads/{id}`; hono's `:id` is derived. */
+  path: string;
+  operationId: string;
+  summary: string;
+  auth: boolean;
+  request?: z.ZodType;
+  query?: Record<string, { description: string; schema: Record<string, unknown> }>;
+  responses: Record<string, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
+}
+
+const idParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^up_[0-9A-Za-z]{22}$' },
+};
+
+export const ENDPOINTS: readonly Endpoint[] = [
+  {
+    method: 'post',
+    path: '/v1/grants',
+    operationId: 'createGrant',
+    summary: 'Ask for a short-lived grant to upload one file straight to storage.',
+    auth: true,
+    request: GrantRequest,
+    responses: {
+      '201': { description: 'The grant.', schema: Grant },
+      '400': { description: 'invalid_request, too_small', schema: ErrorBody },
+      '404': { description: 'route_not_found', schema: ErrorBody },
+      '413': { description: 'too_large', schema: ErrorBody },
+      '415': { description: 'type_not_allowed', schema: ErrorBody },
+      '429': { description: 'quota_exceeded', schema: ErrorBody, headers: { 'Retry-After': 'seconds' } },
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/uploads/{id}/complete',
+    operationId: 'completeUpload',
+    summary: 'Verify the uploaded object and freeze it. Idempotent.',
+    auth: true,
+    responses: {
+      '200': {
+        description: 'The outcome: verified, pending_review, or rejected with a reason.',
+        schema: UploadView,
+      },
+      '404': { description: 'not_found (also for someone else\u2019s upload)', schema: ErrorBody },
+      '410': { description: 'grant_expired', schema: ErrorBody },
+      '503': { description: 'unavailable (storage); retry', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/uploads/{id}',
+    operationId: 'getUpload',
+    summary: 'One upload (own; any for an admin).',
+    auth: true,
+    responses: {
+      '200': { description: 'The upload.', schema: UploadView },
+      '404': { description: 'not_found', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/uploads',
+    operationId: 'listUploads',
+    summary: 'Uploads, newest first (own; everyone\u2019s for an admin).',
+    auth: true,
+    query: {
+      state: { description: 'Comma-separated states.', schema: { type: 'string' } },
+      cursor: { description: 'nextCursor of the previous page.', schema: { type: 'string' } },
+      limit: { description: '1–100, default 50.', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+    },
+    responses: {
+      '200': { description: 'A page.', schema: UploadList },
+      '400': { description: 'invalid_request', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/files/{id}/download',
+    operationId: 'downloadFile',
+    summary: 'Redirect to a short-lived signed GET of the frozen file (owner, reviewer, admin).',
+    auth: true,
+    responses: {
+      '302': {
+        description: 'Location: the signed URL (valid 60 s).',
+        headers: { Location: 'the signed URL' },
+      },
+      '404': { description: 'not_found', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document.',
+    auth: false,
+    responses: { '200': { description: 'OpenAPI 3.1.' } },
+  },
+];
+
+/** `/v1/uploads/{id}` → `/v1/uploads/:id` */
+export function honoPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}
+
+function schemaRef(schema: z.ZodType, io: 'input' | 'output', components: Record<string, unknown>) {
+  const json = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  const id = (schema.meta() as { id?: string } | undefined)?.id;
+  delete json['$schema'];
+  // Nested named schemas (Upload inside UploadList) come back under $defs: hoist them.
+  const defs = json['$defs'] as Record<string, unknown> | undefined;
+  if (defs !== undefined) {
+    for (const [k, v] of Object.entries(defs)) components[k] = v;
+    delete json['$defs'];
+  }
+  if (id === undefined) return rewriteRefs(json);
+  components[id] = rewriteRefs(json);
+  return { $ref: `#/components/schemas/${id}` };
+}
+
+function rewriteRefs<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v).replaceAll('"#/$defs/', '"#/components/schemas/')) as T;
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  const components: Record<string, unknown> = {};
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const e of ENDPOINTS) {
+    const op: Record<string, unknown> = { operationId: e.operationId, summary: e.summary };
+    const params: unknown[] = [];
+    if (e.path.includes('{id}')) params.push(idParam);
+    for (const [name, q] of Object.entries(e.query ?? {}))
+      params.push({ name, in: 'query', required: false, ...q });
+    if (params.length > 0) op['parameters'] = params;
+    if (e.request !== undefined) {
+      op['requestBody'] = {
+        required: true,
+        content: { 'application/json': { schema: schemaRef(e.request, 'input', components) } },
+      };
+    }
+    const responses: Record<string, unknown> = {};
+    for (const [status, r] of Object.entries(e.responses)) {
+      responses[status] = {
+        description: r.description,
+        ...(r.schema !== undefined && {
+          content: { 'application/json': { schema: schemaRef(r.schema, 'output', components) } },
+        }),
+        ...(r.headers !== undefined && {
+          headers: Object.fromEntries(
+            Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }]),
+          ),
+        }),
+      };
+    }
+    if (e.auth) {
+      op['security'] = [{ bearer: [] }, { apiKey: [] }];
+      responses['401'] = {
+        description: 'unauthenticated',
+        content: { 'application/json': { schema: schemaRef(ErrorBody, 'output', components) } },
+      };
+    }
+    op['responses'] = responses;
+    paths[e.path] = { ...paths[e.path], [e.method]: op };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Chute gateway',
+      version: '1',
+      description:
+        'Grants for direct-to-storage uploads, verification and freezing. Errors: ' +
+        Object.entries(GATEWAY_CODES)
+          .map(([code, { status }]) => `${code} (${status})`)
+          .join(', '),
+    },
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or ck_ API key' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+      },
+    },
+  };
+}
+
+export function getOpenApi() {
+  const doc = openApiDocument();
+  return (c: Ctx) => c.json(doc);
+}

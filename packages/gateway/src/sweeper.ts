@@ -1,0 +1,135 @@
+import type { Deps } from './deps.ts';
+import { isUploadId } from './ids.ts';
+
+export interface SweepReport {
+  /** false when another instance held the sweep lock and this one did nothing. */
+  ran: boolean;
+  expired: number;
+  straysDeleted: number;
+  reclaimed: number;
+}
+
+/** An `uploaded` claim older than this belongs to a completer that died: handed back to `granted`. */
+export const STALE_CLAIM_MS = 30 * 60_000;
+/** Pages of `incoming/` listed per sweep (1000 keys each), so one sweep stays bounded. */
+const MAX_LIST_PAGES = 20;
+const INCOMING = /^incoming\/[^/]+\/(up_[0-9A-Za-z]{22})$/;
+
+/**
+ * Housekeeping on an interval, in one instance at a time (Repo.exclusive):
+ * 1. grants past expiresAt + grace → `expired` (the transition releases their quota), and their
+ *    incoming object deleted;
+ * 2. stray incoming objects — no upload, or an upload no longer `granted` (a re-PUT after the
+ *    freeze, a delete that failed after a rejection) — deleted;
+ * 3. `uploaded` claims older than STALE_CLAIM_MS handed back to `granted`, so complete can run again.
+ */
+export class Sweeper {
+  readonly #deps: Deps;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<SweepReport> | undefined;
+
+  constructor(deps: Deps) {
+    this.#deps = deps;
+  }
+
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      this.once().catch((e) => this.#deps.logger.error({ err: e }, 'sweep failed'));
+    }, this.#deps.config.sweeper.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops the interval and waits for a sweep in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => {});
+  }
+
+  /** One sweep now (tests, `chute` commands); joins a sweep already running in this process. */
+  once(): Promise<SweepReport> {
+    this.#running ??= this.#sweep().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #sweep(): Promise<SweepReport> {
+    const report: SweepReport = { ran: false, expired: 0, straysDeleted: 0, reclaimed: 0 };
+    report.ran = await this.#deps.repo.exclusive('sweeper', async () => {
+      report.expired = await this.#expire();
+      report.reclaimed = await this.#reclaim();
+      report.straysDeleted = await this.#strays();
+    });
+    if (report.expired + report.straysDeleted + report.reclaimed > 0) {
+      this.#deps.logger.info(report, 'sweep');
+    }
+    return report;
+  }
+
+  async #expire(): Promise<number> {
+    const { repo, storage, clock, config, metrics } = this.#deps;
+    let n = 0;
+    for (;;) {
+      const due = await repo.findExpired(clock() - config.sweeper.graceMs);
+      if (due.length === 0) return n;
+      for (const u of due) {
+        const moved = await repo.transition(
+          u.id,
+          ['granted'],
+          'expired',
+          {},
+          {
+            type: 'upload.expired',
+            uploadId: u.id,
+            payload: { id: u.id, userId: u.userId, route: u.route, state: 'expired' },
+          },
+        );
+        if (moved === undefined) continue; // completed meanwhile
+        n++;
+        metrics.swept.inc({ action: 'expired' });
+        await storage.delete(u.incomingKey);
+      }
+    }
+  }
+
+  async #reclaim(): Promise<number> {
+    const { repo, clock } = this.#deps;
+    let n = 0;
+    for (const u of await repo.findStale('uploaded', clock() - STALE_CLAIM_MS)) {
+      if ((await repo.transition(u.id, ['uploaded'], 'granted')) !== undefined) n++;
+    }
+    return n;
+  }
+
+  async #strays(): Promise<number> {
+    const { repo, storage, metrics, logger } = this.#deps;
+    let n = 0;
+    let continuation: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const listed = await storage.list('incoming/', continuation);
+      const byId = new Map<string, string>();
+      for (const o of listed.objects) {
+        const id = INCOMING.exec(o.key)?.[1];
+        if (id !== undefined && isUploadId(id)) byId.set(id, o.key);
+        else logger.warn({ key: o.key }, 'unexpected key under incoming/; left alone');
+      }
+      const uploads = new Map((await repo.getUploads([...byId.keys()])).map((u) => [u.id, u]));
+      for (const [id, key] of byId) {
+        const u = uploads.get(id);
+        // granted: still uploading; uploaded: a completer is reading it right now.
+        if (u !== undefined && (u.state === 'granted' || u.state === 'uploaded')) continue;
+        // Keys are server-chosen per upload, so an object whose record says otherwise (or with no
+        // record) can only be a stray: a re-PUT after the freeze, or a delete that failed.
+        if (u !== undefined && u.incomingKey !== key) continue;
+        await storage.delete(key);
+        n++;
+        metrics.swept.inc({ action: 'stray_deleted' });
+      }
+      continuation = listed.continuation;
+      if (continuation === undefined) break;
+    }
+    return n;
+  }
+}

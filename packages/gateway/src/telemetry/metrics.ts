@@ -1,0 +1,51 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/**
+ * The gateway's Prometheus metrics, in a registry of its own (not prom-client's global one), so
+ * two gateways in one process — tests, benchmarks — never share or double-register counters.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly grants = new Counter({
+    name: 'chute_grants_total',
+    help: 'Grants issued, by route and transport.',
+    labelNames: ['route', 'method'] as const,
+    registers: [this.registry],
+  });
+  readonly completions = new Counter({
+    name: 'chute_completions_total',
+    help: 'Completed uploads by outcome (verified, pending_review, rejected) and rejection reason.',
+    labelNames: ['route', 'outcome', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly bytes = new Counter({
+    name: 'chute_verified_bytes_total',
+    help: 'Bytes of uploads that passed verification.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'chute_http_request_duration_seconds',
+    help: 'API request latency by route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+  readonly completeDuration = new Histogram({
+    name: 'chute_complete_duration_seconds',
+    help: 'Time to verify and freeze one upload.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+    registers: [this.registry],
+  });
+  readonly swept = new Counter({
+    name: 'chute_sweeper_actions_total',
+    help: 'Sweeper actions: grants expired, stray incoming objects deleted.',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,191 @@
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { s3Client } from '../../../../test/conformance/helpers.ts';
+import { openTarget, type Target } from '../../../../test/conformance/target.ts';
+import { createGateway, type Gateway } from '../../src/app.ts';
+import { mintToken } from '../../src/auth/mint.ts';
+import { parseConfig } from '../../src/config/parse.ts';
+import { route } from '../../src/routes/builder.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import type { Engine } from './engines.ts';
+
+/**
+ * One gateway over real HTTP, against the S3 target the conformance suite uses (the embedded
+ * store in-process by default; CHUTE_S3_TARGET=rgw + S3_* for a running Ceph RGW) and a database
+ * engine. Nothing is mocked: grants are signed by the gateway and enforced by the store.
+ */
+export const JWT_SECRET = 'test-secret-test-secret-test-secret-0000';
+
+export const ROUTES = [
+  // The issue's example: logos wait for review.
+  route('logo')
+    .types('image/png', 'image/jpeg', 'image/webp', 'image/gif')
+    .maxSize('20MB')
+    .image({ maxWidth: 4096, maxHeight: 4096 })
+    .review(),
+  route('avatar')
+    .types('image/png', 'image/jpeg')
+    .maxSize('1MB')
+    .method('put')
+    .image({ maxWidth: 512, maxHeight: 512 }),
+  route('doc').types('text/plain', 'application/pdf').maxSize('1MB').method('put'),
+];
+
+export interface Harness {
+  target: Target;
+  s3: S3Client;
+  bucket: string;
+  gateway: Gateway;
+  url: string;
+  /** Added to Date.now() for the gateway's clock (grant deadlines, sweeper). */
+  clock: { offset: number };
+  token(user: string, role?: 'uploader' | 'reviewer' | 'admin'): Promise<string>;
+  /** fetch against the gateway; `token` becomes a Bearer header; `json` a JSON body. */
+  api(
+    path: string,
+    init?: { method?: string; token?: string; json?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  quotas?: { pendingGrants?: number; bytesPerDay?: string; grantsPerMinute?: number };
+  sweeper?: { graceMs?: number };
+}
+
+let shared: { target: Target; s3: S3Client; users: number } | undefined;
+
+/** The S3 target, opened once per test file and closed with the last harness. */
+async function target(): Promise<{ target: Target; s3: S3Client }> {
+  if (shared === undefined) {
+    const t = await openTarget();
+    shared = { target: t, s3: s3Client(t), users: 0 };
+  }
+  shared.users++;
+  return shared;
+}
+
+async function releaseTarget(): Promise<void> {
+  if (shared === undefined || --shared.users > 0) return;
+  const s = shared;
+  shared = undefined;
+  s.s3.destroy();
+  await s.target.close();
+}
+
+export async function startHarness(
+  engine: Engine,
+  label: string,
+  options: HarnessOptions = {},
+): Promise<Harness> {
+  const { target: t, s3 } = await target();
+  const bucket = `${t.bucketPrefix}-${label}`.toLowerCase().slice(0, 63);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const clock = { offset: 0 };
+  const config = parseConfig({
+    listen: { host: '127.0.0.1', port: 0 },
+    storage: {
+      endpoint: t.endpoint,
+      region: t.region,
+      bucket,
+      accessKeyId: t.accessKeyId,
+      secretAccessKey: t.secretAccessKey,
+    },
+    database: { url: engine.url },
+    auth: { jwt: { secret: JWT_SECRET } },
+    quotas: { pendingGrants: 1000, bytesPerDay: '10GB', grantsPerMinute: 10_000, ...options.quotas },
+    sweeper: { intervalMs: 3_600_000, graceMs: 1000, ...options.sweeper },
+    routes: ROUTES,
+  });
+  const gateway = await createGateway(config, {
+    logger: silentLogger(),
+    clock: () => Date.now() + clock.offset,
+    database: engine.options,
+    sweep: false,
+    processMetrics: false,
+  });
+  const { url } = await gateway.listen();
+  return {
+    target: t,
+    s3,
+    bucket,
+    gateway,
+    url,
+    clock,
+    token: (user, role = 'uploader') => mintToken({ user, role, secret: JWT_SECRET }),
+    api: (path, init = {}) =>
+      fetch(`${url}${path}`, {
+        method: init.method ?? (init.json === undefined ? 'GET' : 'POST'),
+        redirect: 'manual',
+        headers: {
+          ...(init.token !== undefined && { authorization: `Bearer ${init.token}` }),
+          ...(init.json !== undefined && { 'content-type': 'application/json' }),
+          ...init.headers,
+        },
+        ...(init.json !== undefined && { body: JSON.stringify(init.json) }),
+      }),
+    async close() {
+      await gateway.close();
+      try {
+        await emptyAndDeleteBucket(s3, bucket);
+      } finally {
+        await releaseTarget();
+      }
+    },
+  };
+}
+
+export interface GrantJson {
+  id: string;
+  method: 'post' | 'put';
+  url: string;
+  fields?: Record<string, string>;
+  headers?: Record<string, string>;
+  key: string;
+  expiresAt: string;
+  serverTime: string;
+}
+
+/** Sends the bytes as the browser would: the grant's form fields in order, the file last. */
+export function uploadPost(
+  grant: GrantJson,
+  bytes: Buffer,
+  override: Record<string, string> = {},
+): Promise<Response> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries({ ...grant.fields, ...override })) form.append(k, v);
+  form.append('file', new Blob([new Uint8Array(bytes)]), 'upload.bin');
+  return fetch(grant.url, { method: 'POST', body: form });
+}
+
+/** A PUT to the presigned URL with the grant's headers (Content-Length comes from the body, as in browsers). */
+export function uploadPut(
+  grant: GrantJson,
+  bytes: Buffer,
+  override: Record<string, string> = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { ...grant.headers, ...override };
+  delete headers['content-length'];
+  return fetch(grant.url, { method: 'PUT', body: new Uint8Array(bytes), headers });
+}
+
+export function upload(grant: GrantJson, bytes: Buffer): Promise<Response> {
+  return grant.method === 'post' ? uploadPost(grant, bytes) : uploadPut(grant, bytes);
+}
+
+async function emptyAndDeleteBucket(s3: S3Client, bucket: string): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key }));
+    if (keys.length > 0)
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+    token = page.NextContinuationToken;
+  } while (token);
+  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+}
