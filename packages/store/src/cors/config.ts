@@ -8,6 +8,7 @@
  */
 import { S3Error } from '@chute/errors';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { esc } from '../xml.ts';
 
 export const CORS_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'] as const;
 export type CorsMethod = (typeof CORS_METHODS)[number];
@@ -208,20 +209,8 @@ function checkRuleValues(raw: RawRule): CorsRule {
   return rule;
 }
 
-const XML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-};
-
-function escapeXml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c] ?? c);
-}
-
 function elements(name: string, values: readonly string[]): string {
-  return values.map((v) => `<${name}>${escapeXml(v)}</${name}>`).join('');
+  return values.map((v) => `<${name}>${esc(v)}</${name}>`).join('');
 }
 
 /** Writes rules as GetBucketCors answers them (S3's element order). */
@@ -230,7 +219,7 @@ export function serializeCorsConfiguration(rules: readonly CorsRule[]): string {
     .map(
       (r) =>
         '<CORSRule>' +
-        (r.id !== undefined ? `<ID>${escapeXml(r.id)}</ID>` : '') +
+        (r.id !== undefined ? `<ID>${esc(r.id)}</ID>` : '') +
         elements('AllowedMethod', r.allowedMethods) +
         elements('AllowedOrigin', r.allowedOrigins) +
         elements('AllowedHeader', r.allowedHeaders) +

@@ -1,3 +1,5 @@
+import { esc } from '../xml.ts';
+
 /**
  * The answer to a successful POST Object, chosen by the form (AWS "HTML form fields"):
  *
@@ -64,15 +66,6 @@ export function redirectUrl(target: string, result: PostResult): string {
   const sep = !base.includes('?') ? '?' : base.endsWith('?') || base.endsWith('&') ? '' : '&';
   return `${base}${sep}${added}${fragment}`;
 }
-
-const XML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-};
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c] ?? c);
 
 /** S3's 201 body: no namespace, raw Key, Location with the key percent-encoded, quoted ETag. */
 export function postResponseXml(result: PostResult): string {
