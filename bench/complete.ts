@@ -19,6 +19,7 @@ import { crc32 } from 'node:zlib';
 import { createGateway, mintToken, parseConfig, route, silentLogger } from '@chute/gateway';
 import { presignUrl, signHeaders } from '@chute/sigv4';
 import { openTarget } from '../test/conformance/target.ts';
+import { printTable } from './lib/table.ts';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const TRIALS = Number(process.env['BENCH_TRIALS'] ?? 9);
@@ -181,16 +182,7 @@ try {
       `${(median(xs) / base).toFixed(2)}×`,
     ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const [i, r] of rows.entries()) {
-    console.log(
-      `| ${r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join(' | ')} |`,
-    );
-    if (i === 0)
-      console.log(
-        `|${widths.map((w, j) => `${j === 0 ? ':' : '-'}${'-'.repeat(w)}${j === 0 ? '-' : ':'}`).join('|')}|`,
-      );
-  }
+  printTable(rows);
   const ratio = median(times.get(GiB)!) / base;
   console.log(
     `\n1 GiB / 1 KiB = ${ratio.toFixed(2)}× (target ≤ 1.5×: ${ratio <= 1.5 ? 'met' : 'NOT met'}); ${TRIALS} trials each, target ${target.name}`,

@@ -16,6 +16,7 @@
  * Run: npx node bench/grants.ts   (BENCH_PG_URL=postgres://… for PostgreSQL; BENCH_NODE_ARGS for
  * the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
  */
+
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -24,6 +25,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createGateway, mintToken, parseConfig, route, silentLogger } from '@chute/gateway';
 import pg from 'pg';
+import { printTable } from './lib/table.ts';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const CONNECTIONS = 50;
@@ -269,17 +271,4 @@ function row(name: string, r: Result): string[] {
     String(r.requests),
     String(r.errors),
   ];
-}
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const [i, r] of rows.entries()) {
-    console.log(
-      `| ${r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join(' | ')} |`,
-    );
-    if (i === 0)
-      console.log(
-        `|${widths.map((w, j) => (j === 0 ? ':' : '-') + '-'.repeat(w) + (j === 0 ? '-' : ':')).join('|')}|`,
-      );
-  }
 }
