@@ -28,7 +28,8 @@ export type GatewayErrorCode = keyof typeof GATEWAY_CODES;
  * A closed set so clients can switch on it; docs/errors.md lists them too.
  */
 export const REJECTION_REASONS = {
-  missing: 'No object was found at the grant\u2019s key.',
+  missing:
+    'Nothing at the grant\u2019s key yet: complete answers 409 and the grant stays usable (never recorded).',
   too_large: 'The stored object is larger than the route allows.',
   too_small: 'The stored object is smaller than the route allows.',
   size_mismatch: 'The stored object\u2019s size differs from the declared size.',

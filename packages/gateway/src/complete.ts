@@ -76,6 +76,12 @@ export class Completer {
         throw new ChuteError('conflict', { message: 'The upload\u2019s route no longer exists.' });
       for (let round = 1; ; round++) {
         const result = await verifyObject(storage, upload, rule);
+        if (!result.ok && result.reason === 'missing') {
+          // Nothing has landed yet (a client that completes before its upload finished): not the
+          // file's fault, so the grant stays usable until it expires; the catch below hands the
+          // claim back.
+          throw new ChuteError('conflict', { message: 'Nothing has been uploaded for this grant yet.' });
+        }
         if (!result.ok) {
           // The object is refused: it must not stay where a later complete or a reader finds it.
           await storage

@@ -311,11 +311,23 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       assert.deepEqual([done.body.state, done.body.reason], ['rejected', 'checksum_mismatch']);
     });
 
-    test('complete with nothing uploaded → rejected missing', async (t) => {
+    test('complete with nothing uploaded → 409 conflict, and the grant still works afterwards', async (t) => {
       if (skip()) return t.skip(skip() as string);
-      const g = await grant(alice, { route: 'logo', filename: 'a.png', contentType: 'image/png', size: 100 });
+      const bytes = png(20, 20);
+      const g = await grant(alice, {
+        route: 'logo',
+        filename: 'a.png',
+        contentType: 'image/png',
+        size: bytes.length,
+      });
+      const early = await complete(alice, g.id);
+      assert.equal(early.status, 409);
+      assert.equal(early.body.error?.code, 'conflict');
+      const again = await h.api(`/v1/uploads/${g.id}`, { token: alice });
+      assert.equal(((await again.json()) as UploadJson).state, 'granted');
+      assert.equal((await upload(g, bytes)).status, 201);
       const done = await complete(alice, g.id);
-      assert.deepEqual([done.body.state, done.body.reason], ['rejected', 'missing']);
+      assert.equal(done.body.state, 'pending_review');
     });
 
     test('no token → 401 on every API endpoint, with WWW-Authenticate and x-request-id', async (t) => {

@@ -1,7 +1,7 @@
 import { GATEWAY_CODES } from '@chute/errors';
 import { z } from 'zod';
 import type { Ctx } from './env.ts';
-import { ErrorBody, Grant, GrantRequest, UploadList, UploadView } from './schemas.ts';
+import { DownloadLink, ErrorBody, Grant, GrantRequest, UploadList, UploadView } from './schemas.ts';
 
 /**
  * The OpenAPI 3.1 document, built from the same zod schemas the handlers validate with (JSON
@@ -59,6 +59,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
         schema: UploadView,
       },
       '404': { description: 'not_found (also for someone else\u2019s upload)', schema: ErrorBody },
+      '409': { description: 'conflict: nothing uploaded yet; the grant stays usable', schema: ErrorBody },
       '410': { description: 'grant_expired', schema: ErrorBody },
       '503': { description: 'unavailable (storage); retry', schema: ErrorBody },
     },
@@ -97,6 +98,10 @@ export const ENDPOINTS: readonly Endpoint[] = [
     summary: 'Redirect to a short-lived signed GET of the frozen file (owner, reviewer, admin).',
     auth: true,
     responses: {
+      '200': {
+        description: 'With `Accept: application/json`: the signed URL as JSON (for pages using fetch).',
+        schema: DownloadLink,
+      },
       '302': {
         description: 'Location: the signed URL (valid 60 s).',
         headers: { Location: 'the signed URL' },
