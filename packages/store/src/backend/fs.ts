@@ -180,6 +180,9 @@ class FsBlobWriter implements BlobWriter {
   #position = 0;
   #sinceSync = 0;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Ends of issued writes in file order, and whether each completed: the written prefix. */
+  readonly #issued: { end: number; done: boolean }[] = [];
+  #onWritten: ((end: number) => void) | undefined;
   #error: unknown;
   #state: 'open' | 'finished' | 'aborted' = 'open';
 
@@ -220,7 +223,14 @@ class FsBlobWriter implements BlobWriter {
       this.#batchBytes = 0;
       this.#position += len;
       this.#sinceSync += len;
-      this.#track(this.#writeAll(bufs, pos, len));
+      const mark = { end: pos + len, done: false };
+      this.#issued.push(mark);
+      this.#track(
+        this.#writeAll(bufs, pos, len).then(() => {
+          mark.done = true;
+          this.#advance();
+        }),
+      );
       if (this.#sinceSync >= SYNC_EVERY) {
         this.#sinceSync = 0;
         this.#track(this.#fh.datasync());
@@ -232,6 +242,24 @@ class FsBlobWriter implements BlobWriter {
       });
     }
     return undefined;
+  }
+
+  /** Reports the longest prefix of the file whose writes have all completed. */
+  #advance(): void {
+    let end = -1;
+    while (this.#issued.length > 0 && this.#issued[0]!.done) end = this.#issued.shift()!.end;
+    if (end >= 0) this.#onWritten?.(end);
+  }
+
+  onWritten(cb: (end: number) => void): void {
+    this.#onWritten = cb;
+  }
+
+  async settle(): Promise<void> {
+    if (this.#error) throw this.#error;
+    this.#flush();
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    if (this.#error) throw this.#error;
   }
 
   async #writeAll(bufs: Buffer[], pos: number, len: number): Promise<void> {
@@ -250,9 +278,7 @@ class FsBlobWriter implements BlobWriter {
 
   async finish(): Promise<{ size: number }> {
     if (this.#state !== 'open') throw new Error('blob already finished');
-    this.#flush();
-    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
-    if (this.#error) throw this.#error;
+    await this.settle();
     await this.#fh.datasync();
     await this.#fh.close();
     await fsyncDir(this.#dir);

@@ -62,6 +62,12 @@ export interface BlobWriter {
   finish(): Promise<{ size: number }>;
   /** Discard (idempotent; safe after finish when the commit is refused). */
   abort(): Promise<void>;
+  /** The file the bytes land in, when it can be read while being written. */
+  readonly path?: string;
+  /** Calls `cb(end)` whenever the first `end` bytes have all been written to `path`. */
+  onWritten?(cb: (end: number) => void): void;
+  /** Writes out everything queued (not yet durable); resolves once all of it is in `path`. */
+  settle?(): Promise<void>;
 }
 
 export interface ListOptions {

@@ -10,7 +10,9 @@ import {
   parseAlgorithm,
 } from './checksums.ts';
 import { dechunker, streamingMode } from './chunked.ts';
-import { RECLAIM_EVERY, reclaim } from './reclaim.ts';
+import { consume } from './consume.ts';
+import { startMd5 } from './md5.ts';
+import { reclaimer } from './reclaim.ts';
 
 /** "Upload objects in a single operation … up to 5 GB" (PutObject). */
 export const MAX_PUT_BYTES = 5 * 1024 ** 3;
@@ -102,18 +104,15 @@ export function planBody(ctx: RequestContext, maxBytes: number): BodyPlan {
  * exactly the announced number of bytes arrived.
  */
 export async function ingest(ctx: RequestContext, writer: BlobWriter, plan: BodyPlan): Promise<Ingested> {
-  const md5 = createHash('md5');
+  const md5 = startMd5(writer, plan.length);
   const sha256 = plan.sha256 ? createHash('sha256') : undefined;
   const sum = plan.checksum ? checksummer(plan.checksum.algorithm) : undefined;
   let size = 0;
-  let nextReclaim = RECLAIM_EVERY;
+  const reclaim = reclaimer();
 
   const take = (b: Buffer): Promise<void> | undefined => {
     size += b.length;
-    if (size >= nextReclaim) {
-      nextReclaim += RECLAIM_EVERY;
-      reclaim();
-    }
+    reclaim(b.length);
     if (size > plan.length) {
       throw new S3Error('IncompleteBody', 'The decoded body is longer than x-amz-decoded-content-length');
     }
@@ -124,6 +123,7 @@ export async function ingest(ctx: RequestContext, writer: BlobWriter, plan: Body
   };
 
   let trailers: Record<string, string> = {};
+  let digest: Buffer;
   try {
     if (plan.chunked) {
       const payload = ctx.auth.kind === 'anonymous' ? undefined : ctx.auth.payload;
@@ -140,19 +140,21 @@ export async function ingest(ctx: RequestContext, writer: BlobWriter, plan: Body
     } else {
       await consume(ctx.req, take);
     }
+    ctx.logFields.bytesIn = size;
+    if (size < plan.length) throw new S3Error('IncompleteBody');
+    if (sha256 && sha256.digest('hex') !== plan.sha256) {
+      throw new S3Error('XAmzContentSHA256Mismatch', undefined, {
+        ClientComputedContentSHA256: plan.sha256 ?? '',
+      });
+    }
+    await writer.settle?.();
+    digest = await md5.digest(size);
   } catch (e) {
+    md5.cancel();
     // A client that hangs up mid-body is not an S3 error to answer; the caller aborts the blob.
     if (!ctx.req.complete && !(e instanceof S3Error)) throw new S3Error('IncompleteBody');
     throw e;
   }
-  ctx.logFields.bytesIn = size;
-  if (size < plan.length) throw new S3Error('IncompleteBody');
-  if (sha256 && sha256.digest('hex') !== plan.sha256) {
-    throw new S3Error('XAmzContentSHA256Mismatch', undefined, {
-      ClientComputedContentSHA256: plan.sha256 ?? '',
-    });
-  }
-  const digest = md5.digest();
   if (plan.contentMd5 && !digest.equals(plan.contentMd5)) throw new S3Error('BadDigest');
   let checksum: StoredChecksum | undefined;
   if (plan.checksum && sum) {
@@ -174,62 +176,4 @@ export async function ingest(ctx: RequestContext, writer: BlobWriter, plan: Body
     checksum = { algorithm, value: actual, type: 'FULL_OBJECT' };
   }
   return { size, md5: digest, checksum };
-}
-
-/**
- * Feeds every chunk of a readable to `onChunk`, pausing the source while the promise it returns
- * (the writer's backpressure) is pending. Plain 'data' events: no per-chunk promise as with
- * `for await`, which matters at 16k chunks per GiB.
- */
-function consume(
-  src: NodeJS.ReadableStream & { readableEnded?: boolean },
-  onChunk: (b: Buffer) => Promise<void> | undefined,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    let waiting = 0;
-    let ended = false;
-    const finish = (e?: unknown) => {
-      if (done) return;
-      done = true;
-      src.off('data', onData);
-      src.off('end', onEnd);
-      src.off('error', finish);
-      src.off('close', onClose);
-      if (e !== undefined) reject(e);
-      else resolve();
-    };
-    const onData = (chunk: Buffer) => {
-      let p: Promise<void> | undefined;
-      try {
-        p = onChunk(chunk);
-      } catch (e) {
-        finish(e);
-        return;
-      }
-      if (!p) return;
-      waiting++;
-      src.pause();
-      p.then(
-        () => {
-          waiting--;
-          if (done) return;
-          if (ended && waiting === 0) finish();
-          else if (waiting === 0) src.resume();
-        },
-        (e) => finish(e),
-      );
-    };
-    const onEnd = () => {
-      ended = true;
-      if (waiting === 0) finish();
-    };
-    const onClose = () => {
-      if (!ended) finish(new Error('request closed before its body ended'));
-    };
-    src.on('data', onData);
-    src.on('end', onEnd);
-    src.on('error', finish);
-    src.on('close', onClose);
-  });
 }

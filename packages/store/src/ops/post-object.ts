@@ -42,7 +42,13 @@ export async function postObject(ctx: RequestContext): Promise<void> {
 
   const blob = await ctx.backend.newBlob(bucket.name);
   try {
-    const received = await receiveFile(form.file.stream, blob, grant.lengthRange, plan.integrity);
+    const received = await receiveFile(
+      form.file.stream,
+      blob,
+      grant.lengthRange,
+      plan.integrity,
+      Number(ctx.header('content-length') ?? 0),
+    );
     const { size } = await blob.finish();
     ctx.logFields.bytesIn = size;
     const meta = await ctx.backend.commitObject(bucket.name, grant.key, blob, {

@@ -1,10 +1,12 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { S3Error } from '@chute/errors';
 import { checkLength, type LengthRange } from '@chute/policy';
 import type { BlobWriter, StoredChecksum } from '../backend/types.ts';
 import { checksummer } from '../body/checksums.ts';
+import { consume } from '../body/consume.ts';
 import { MAX_PUT_BYTES } from '../body/ingest.ts';
+import { startMd5 } from '../body/md5.ts';
+import { reclaimer } from '../body/reclaim.ts';
 import type { IntegrityPlan } from './attrs.ts';
 
 /**
@@ -51,32 +53,45 @@ export async function receiveFile(
   writer: BlobWriter,
   range: LengthRange | undefined,
   integrity: IntegrityPlan,
+  /** The request's Content-Length: a hint for how the MD5 is best computed (see body/md5.ts). */
+  expectedBytes = 0,
 ): Promise<Received> {
   const max = Math.min(range?.max ?? MAX_PUT_BYTES, MAX_PUT_BYTES);
-  const md5 = createHash('md5');
+  const md5 = startMd5(writer, expectedBytes);
   const sum = integrity.checksum ? checksummer(integrity.checksum.algorithm) : undefined;
+  const reclaim = reclaimer();
   let size = 0;
+  let digest: Buffer;
   try {
-    for await (const chunk of file) {
-      const b = chunk as Buffer;
-      if (size + b.length > max) {
-        await writer.abort();
-        // Keep reading so the answer can name the size S3 would (ProposedSize) and the browser can
-        // read it; an upload far beyond the limit is cut off instead.
-        const rest = await drain(file);
-        const proposed = size + b.length + rest.bytes;
-        throw new S3Error('EntityTooLarge', undefined, {
-          ProposedSize: String(proposed),
-          MaxSizeAllowed: String(max),
-        });
-      }
-      size += b.length;
-      md5.update(b);
-      sum?.update(b);
-      const p = writer.write(b);
-      if (p) await p;
+    let over: number | undefined;
+    try {
+      await consume(file, (b) => {
+        if (size + b.length > max) {
+          over = size + b.length;
+          throw new S3Error('EntityTooLarge');
+        }
+        size += b.length;
+        reclaim(b.length);
+        md5.update(b);
+        sum?.update(b);
+        return writer.write(b);
+      });
+    } catch (e) {
+      if (over === undefined) throw e;
+      md5.cancel();
+      await writer.abort();
+      // Keep reading so the answer can name the size S3 would (ProposedSize) and the browser can
+      // read it; an upload far beyond the limit is cut off instead.
+      const rest = await drain(file);
+      throw new S3Error('EntityTooLarge', undefined, {
+        ProposedSize: String(over + rest.bytes),
+        MaxSizeAllowed: String(max),
+      });
     }
+    await writer.settle?.();
+    digest = await md5.digest(size);
   } catch (e) {
+    md5.cancel();
     await writer.abort();
     if (e instanceof S3Error) throw e;
     // The multipart body broke off or was malformed after the file began.
@@ -84,7 +99,6 @@ export async function receiveFile(
   }
   try {
     checkLength(range, size);
-    const digest = md5.digest();
     if (integrity.contentMd5 && !digest.equals(integrity.contentMd5)) throw new S3Error('BadDigest');
     let checksum: StoredChecksum | undefined;
     if (integrity.checksum && sum) {
