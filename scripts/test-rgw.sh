@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the S3 conformance suite against a real Ceph RGW (npm run test:rgw).
+# Run the S3 conformance suite, then the gateway's end-to-end tests, against a real Ceph RGW
+# (npm run test:rgw). Both run even if the first fails; the script fails if either did.
 #   KEEP_RGW=1   leave RGW running afterwards (the next run then starts in well under a second)
 #   CHUTE_RGW_DIR, CHUTE_RGW_PORT, …   see scripts/rgw-start.sh
 set -euo pipefail
@@ -15,4 +16,7 @@ set -a
 # shellcheck source=/dev/null
 . "$DIR/env"
 set +a
-CHUTE_S3_TARGET=rgw npx node --test 'test/conformance/**/*.test.ts'
+status=0
+CHUTE_S3_TARGET=rgw npx node --test 'test/conformance/**/*.test.ts' || status=1
+CHUTE_S3_TARGET=rgw npx node --test packages/gateway/test/e2e.test.ts || status=1
+exit "$status"

@@ -3,16 +3,28 @@
  * The `chute` command. The only module that reads process.env / argv: everything below it gets
  * its configuration passed in.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { createStore, type Store, type StoreConfigInput } from '@chute/store';
 import { z } from 'zod';
+import { devBanner, startDev } from './dev.ts';
+import { devLog } from './devlog.ts';
+import { ConfigFileError, parseFlags, parsePort, UsageError } from './errors.ts';
+import { runStore, s3Config } from './s3.ts';
+import { runServe, serveArgs } from './serve.ts';
+import { stopOnSignals } from './shutdown.ts';
+import { mintFromArgs, tokenArgs } from './token.ts';
 
 const USAGE = `Usage:
-  chute dev                         start the embedded S3 store with development defaults
+  chute dev [--port 3000] [--s3-port 9000] [--host H] [--data .chute] [--origin URL]… [--quiet]
+      Everything on one machine: the embedded store, a bucket with CORS, the gateway and its
+      page on http://127.0.0.1:3000, SQLite and a dev JWT secret under ./.chute/, demo users.
+  chute serve --config FILE [--host H] [--port P] [--no-page]
+      The gateway against any S3 endpoint and SQLite or PostgreSQL. FILE: JSON, or a .ts/.js
+      module whose default export is the config (see docs/configuration.md).
+  chute token --user ID [--role uploader|reviewer|admin] [--ttl 1h]
+              [--secret S | --config FILE | --data DIR]
+      Print a token (HS256) signed with the dev secret of DIR (./.chute), S, or FILE's auth.jwt.
   chute s3 --port P --data DIR [options]
-                                    run the embedded S3-compatible store alone
+      The embedded S3-compatible store alone.
 
 Options for "s3":
   --port P            port to listen on (0 = any free port)          [9000]
@@ -24,140 +36,61 @@ Options for "s3":
   --bucket NAME       bucket to create at start (repeatable)
   --config FILE       JSON file: {"users":[{"accessKeyId","secretAccessKey"}], "buckets":[…]}
   --quiet             no per-request log lines
+
+Environment: CHUTE_DATA_DIR (default data dir of dev/token), CHUTE_JWT_SECRET (token's --secret).
 `;
 
-/** Development credentials: fine on 127.0.0.1, printed on start; never use them elsewhere. */
-const DEV_USER = { accessKeyId: 'chutedev', secretAccessKey: 'chutedev-secret-key' };
+const say = (line: string) => process.stderr.write(`${line}\n`);
 
-class UsageError extends Error {}
-
-const FileConfig = z.strictObject({
-  users: z.array(z.strictObject({ accessKeyId: z.string(), secretAccessKey: z.string() })).optional(),
-  buckets: z.array(z.string()).optional(),
-  region: z.string().optional(),
-  domains: z.array(z.string()).optional(),
-});
-
-function s3Config(argv: string[]): { config: StoreConfigInput; quiet: boolean } {
-  let v: ReturnType<typeof parse>['values'];
-  function parse(a: string[]) {
-    return parseArgs({
-      args: a,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        data: { type: 'string' },
-        host: { type: 'string' },
-        'access-key': { type: 'string' },
-        'secret-key': { type: 'string' },
-        region: { type: 'string' },
-        bucket: { type: 'string', multiple: true },
-        config: { type: 'string' },
-        quiet: { type: 'boolean' },
-      },
-    });
-  }
-  try {
-    v = parse(argv).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (!v.data) throw new UsageError('--data DIR is required');
-  const port = v.port === undefined ? 9000 : Number(v.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be 0..65535, got ${v.port}`);
-  if ((v['access-key'] === undefined) !== (v['secret-key'] === undefined)) {
-    throw new UsageError('--access-key and --secret-key go together');
-  }
-  let file: z.infer<typeof FileConfig> = {};
-  if (v.config) {
-    try {
-      file = FileConfig.parse(JSON.parse(readFileSync(v.config, 'utf8')));
-    } catch (e) {
-      throw new UsageError(`--config ${v.config}: ${(e as Error).message}`);
-    }
-  }
-  const users = [...(file.users ?? [])];
-  if (v['access-key'] !== undefined)
-    users.push({ accessKeyId: v['access-key'], secretAccessKey: v['secret-key']! });
-  if (users.length === 0) users.push(DEV_USER);
-  return {
-    quiet: v.quiet ?? false,
-    config: {
-      host: v.host ?? '127.0.0.1',
-      port,
-      dataDir: path.resolve(v.data),
-      region: v.region ?? file.region ?? 'us-east-1',
-      users,
-      buckets: [...(file.buckets ?? []), ...(v.bucket ?? [])],
-      domains: file.domains ?? [],
+async function dev(argv: string[], dataDefault: string): Promise<void> {
+  const v = parseFlags({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      's3-port': { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      origin: { type: 'string', multiple: true },
+      quiet: { type: 'boolean' },
     },
-  };
-}
-
-async function runStore(config: StoreConfigInput, quiet: boolean, intro: string[]): Promise<void> {
-  let store: Store;
-  try {
-    store = await createStore(config, quiet ? { log: () => {} } : {});
-  } catch (e) {
-    if (e instanceof z.ZodError) throw new UsageError(z.prettifyError(e));
-    throw e;
-  }
-  const { url } = await store.listen().catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'EADDRINUSE') throw new UsageError(`port ${config.port} is already in use (try --port 0)`);
-    throw e;
+  }).values;
+  const host = v.host ?? '127.0.0.1';
+  const dataDir = path.resolve(v.data ?? dataDefault);
+  const server = await startDev({
+    dataDir,
+    host,
+    port: parsePort('--port', v.port, 3000),
+    s3Port: parsePort('--s3-port', v['s3-port'], 9000),
+    origins: v.origin ?? [],
+    ...(!v.quiet && { log: devLog((line) => process.stdout.write(`${line}\n`)) }),
   });
-  const c = store.config;
-  const user = c.users[0];
-  const bucket = c.buckets[0] ?? 'my-bucket';
-  const lines = [
-    ...intro,
-    `chute s3 listening on ${url}  (data: ${c.dataDir}, region: ${c.region})`,
-    ...(user ? [`  access key: ${user.accessKeyId}`, `  secret key: ${user.secretAccessKey}`] : []),
-    ...(c.buckets.length ? [`  buckets:    ${c.buckets.join(', ')}`] : []),
-    '  try:',
-    `    AWS_ACCESS_KEY_ID=${user?.accessKeyId ?? 'KEY'} AWS_SECRET_ACCESS_KEY=${user ? user.secretAccessKey : 'SECRET'} AWS_REGION=${c.region} \\`,
-    `      aws --endpoint-url ${url} s3 cp ./README.md s3://${bucket}/hello.txt`,
-    '  Ctrl-C stops it.',
-  ];
-  process.stderr.write(`${lines.join('\n')}\n`);
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      process.stderr.write(`${signal} again: exiting now\n`);
-      process.exit(1);
-    }
-    stopping = true;
-    process.stderr.write(`${signal}: finishing in-flight requests…\n`);
-    store.close().then(
-      () => process.exit(0),
-      (e) => {
-        process.stderr.write(`error while stopping: ${String(e)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.stdout.write(`${devBanner(server, dataDir)}\n`);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host))
+    say(`warning: --host ${host}: anyone who can reach this port can mint demo tokens (POST /dev/token)`);
+  stopOnSignals(() => server.close(), say, 5_000);
 }
 
-async function main(argv: string[]): Promise<void> {
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const [cmd, ...rest] = argv;
+  const dataDefault = env['CHUTE_DATA_DIR'] || '.chute';
   switch (cmd) {
+    case 'dev':
+      return dev(rest, dataDefault);
+    case 'serve':
+      return runServe(serveArgs(rest));
+    case 'token': {
+      const args = tokenArgs(rest, {
+        data: dataDefault,
+        ...(env['CHUTE_JWT_SECRET'] && { secret: env['CHUTE_JWT_SECRET'] }),
+      });
+      process.stdout.write(`${await mintFromArgs(args)}\n`);
+      return;
+    }
     case 's3': {
       const { config, quiet } = s3Config(rest);
-      await runStore(config, quiet, []);
-      return;
-    }
-    case 'dev': {
-      // Until the gateway exists, `dev` is the embedded store with development defaults.
-      const { config, quiet } = s3Config(['--data', '.chute/s3', '--bucket', 'chute', ...rest]);
-      await runStore(config, quiet, [
-        'chute dev: the gateway is not built yet; starting the embedded S3 store with dev defaults.',
-      ]);
-      return;
+      return runStore(config, quiet);
     }
     case undefined:
     case 'help':
@@ -170,9 +103,17 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((e) => {
+main(process.argv.slice(2), process.env).catch((e: unknown) => {
   if (e instanceof UsageError) {
     process.stderr.write(`chute: ${e.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (e instanceof ConfigFileError) {
+    process.stderr.write(`chute: ${e.message}\n`);
+    process.exit(2);
+  }
+  if (e instanceof z.ZodError) {
+    process.stderr.write(`chute: ${z.prettifyError(e)}\n`);
     process.exit(2);
   }
   process.stderr.write(`chute: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

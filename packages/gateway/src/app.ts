@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -8,7 +9,9 @@ import type { OpenOptions } from './db/open.ts';
 import { Repo } from './db/repo.ts';
 import type { Deps } from './deps.ts';
 import { buildApp } from './http/app.ts';
+import { drainOnClose } from './http/drain.ts';
 import type { Env } from './http/env.ts';
+import { mountPage, type PageOptions } from './page/mount.ts';
 import { S3Storage, type S3StorageOptions } from './storage/s3.ts';
 import type { Storage } from './storage/types.ts';
 import { Sweeper } from './sweeper.ts';
@@ -28,6 +31,8 @@ export interface GatewayOptions {
   sweep?: boolean;
   /** Process metrics (event loop, memory) in /metrics; default true. */
   processMetrics?: boolean;
+  /** The upload page at `/` (default: served, without demo users); false: not mounted. */
+  page?: PageOptions | false;
 }
 
 export interface Gateway {
@@ -61,9 +66,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const completer = new Completer(deps);
   const sweeper = new Sweeper(deps);
   const app = buildApp({ ...deps, completer });
+  if (options.page !== false) mountPage(app, config, options.page);
   if (options.sweep ?? true) sweeper.start();
 
-  let server: ReturnType<typeof serve> | undefined;
+  let server: { close(): Promise<void> } | undefined;
   let closed = false;
   return {
     app,
@@ -83,20 +89,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           },
         );
         s.once('error', reject);
-        server = s;
+        server = drainOnClose(s as Server);
       });
     },
     async close() {
       if (closed) return;
       closed = true;
       await sweeper.stop();
-      if (server !== undefined) {
-        const s = server;
-        await new Promise<void>((resolve) => {
-          s.close(() => resolve());
-          if ('closeIdleConnections' in s) s.closeIdleConnections();
-        });
-      }
+      // Requests in flight finish; idle and never-used connections are dropped (drain.ts).
+      await server?.close();
       await repo.close();
     },
   };

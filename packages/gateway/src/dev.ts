@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { type GatewayConfig, parseConfig } from './config/parse.ts';
+import type { DemoUser } from './page/mount.ts';
 import { route } from './routes/builder.ts';
 
 /** The demo route of `chute dev` (issue 5): restaurant logos, reviewed before use. */
@@ -9,6 +10,17 @@ export const DEMO_ROUTES = [
     .maxSize('20MB')
     .image({ maxWidth: 4096, maxHeight: 4096 })
     .review(),
+];
+
+/**
+ * The demo users of `chute dev`: the page offers them, and its dev-only token endpoint mints
+ * tokens for them (and for no one else).
+ */
+export const DEMO_USERS: readonly DemoUser[] = [
+  { id: 'alice', role: 'uploader' },
+  { id: 'bob', role: 'uploader' },
+  { id: 'rita', role: 'reviewer' },
+  { id: 'root', role: 'admin' },
 ];
 
 export interface DevConfigInput {

@@ -6,7 +6,7 @@ export { Completer } from './complete.ts';
 export * from './config/index.ts';
 export * from './db/index.ts';
 export type { Deps } from './deps.ts';
-export { DEMO_ROUTES, type DevConfigInput, devConfig } from './dev.ts';
+export { DEMO_ROUTES, DEMO_USERS, type DevConfigInput, devConfig } from './dev.ts';
 export { type DurationString, parseDuration } from './duration.ts';
 export { buildApp } from './http/app.ts';
 export { ENDPOINTS, openApiDocument } from './http/openapi.ts';
@@ -22,6 +22,7 @@ export {
   USER_ID,
 } from './ids.ts';
 export { essence, typeAllowed } from './mime.ts';
+export { type DemoUser, mountPage, type PageOptions, pageCsp, storageOrigins } from './page/mount.ts';
 export * from './routes/index.ts';
 export { serveGateway } from './server.ts';
 export { formatSize, parseSize, type Size, type SizeString } from './size.ts';

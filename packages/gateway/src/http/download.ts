@@ -6,7 +6,7 @@ import { type Api, authenticate, type Ctx } from './env.ts';
 export const DOWNLOAD_URL_SECONDS = 60;
 
 /**
- * GET /v1/files/{id}/download — 302 to a short-lived signed GET of the frozen file, for its
+ * GET /v1/files/{id}/download — 302 (or, with `Accept: application/json`, 200 `{url, expiresIn}`) to a short-lived signed GET of the frozen file, for its
  * owner, reviewers and admins. Served as an attachment with the type read from the bytes: a file
  * from users must never render inline on storage's origin (stored XSS).
  */
@@ -23,8 +23,15 @@ export function getDownload(api: Api) {
       ...(upload.detectedType !== null && { responseContentType: upload.detectedType }),
     });
     c.header('cache-control', 'no-store');
+    // A page calling with fetch cannot read a cross-origin redirect's Location (opaque
+    // redirect), and following it would send its Authorization header on to storage.
+    if (wantsJson(c.req.header('accept'))) return c.json({ url, expiresIn: DOWNLOAD_URL_SECONDS });
     return c.redirect(url, 302);
   };
+}
+
+function wantsJson(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*application\/json\b/i.test(accept);
 }
 
 /** RFC 6266: an ASCII fallback name plus the exact name as RFC 8187 `filename*`. */

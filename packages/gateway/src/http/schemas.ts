@@ -105,6 +105,13 @@ export const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).optional(),
 });
 
+export const DownloadLink = z
+  .object({
+    url: z.string().describe('A signed GET of the file, served as an attachment.'),
+    expiresIn: z.number().int().describe('Seconds the URL stays valid.'),
+  })
+  .meta({ id: 'DownloadLink' });
+
 export const ErrorBody = z
   .object({
     error: z.object({
