@@ -328,7 +328,7 @@ async function main(): Promise<void> {
   try {
     const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
     const store = await start([
-      path.join(ROOT, 'packages/cli/src/main.ts'),
+      path.join(ROOT, 'packages/cli/bin/chute.js'),
       's3',
       '--port',
       '0',

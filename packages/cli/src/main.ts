@@ -5,13 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { devBanner, startDev } from './dev.ts';
-import { devLog } from './devlog.ts';
 import { ConfigFileError, parseFlags, parsePort, UsageError } from './errors.ts';
-import { runStore, s3Config } from './s3.ts';
-import { runServe, serveArgs } from './serve.ts';
-import { stopOnSignals } from './shutdown.ts';
-import { mintFromArgs, tokenArgs } from './token.ts';
 
 const USAGE = `Usage:
   chute dev [--port 3000] [--s3-port 9000] [--host H] [--data .chute] [--origin URL]… [--quiet]
@@ -58,6 +52,11 @@ async function dev(argv: string[], dataDefault: string): Promise<void> {
   }).values;
   const host = v.host ?? '127.0.0.1';
   const dataDir = path.resolve(v.data ?? dataDefault);
+  const [{ devBanner, startDev }, { devLog }, { stopOnSignals }] = await Promise.all([
+    import('./dev.ts'),
+    import('./devlog.ts'),
+    import('./shutdown.ts'),
+  ]);
   const server = await startDev({
     dataDir,
     host,
@@ -72,15 +71,22 @@ async function dev(argv: string[], dataDefault: string): Promise<void> {
   stopOnSignals(() => server.close(), say, 5_000);
 }
 
+/**
+ * Each command loads only what it runs (dynamic imports): `chute s3` never loads the gateway, so
+ * the store alone starts with less memory.
+ */
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const [cmd, ...rest] = argv;
   const dataDefault = env['CHUTE_DATA_DIR'] || '.chute';
   switch (cmd) {
     case 'dev':
       return dev(rest, dataDefault);
-    case 'serve':
+    case 'serve': {
+      const { runServe, serveArgs } = await import('./serve.ts');
       return runServe(serveArgs(rest));
+    }
     case 'token': {
+      const { mintFromArgs, tokenArgs } = await import('./token.ts');
       const args = tokenArgs(rest, {
         data: dataDefault,
         ...(env['CHUTE_JWT_SECRET'] && { secret: env['CHUTE_JWT_SECRET'] }),
@@ -89,6 +95,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       return;
     }
     case 's3': {
+      const { runStore, s3Config } = await import('./s3.ts');
       const { config, quiet } = s3Config(rest);
       return runStore(config, quiet);
     }

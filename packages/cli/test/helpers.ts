@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const MAIN = path.join(ROOT, 'packages/cli/src/main.ts');
+export const MAIN = path.join(ROOT, 'packages/cli/bin/chute.js');
 
 /** `chute …` to completion. */
 export function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {

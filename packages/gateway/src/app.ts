@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { drainOnClose } from '@chute/httpd';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createAuthenticator } from './auth/authenticate.ts';
@@ -9,7 +10,6 @@ import type { OpenOptions } from './db/open.ts';
 import { Repo } from './db/repo.ts';
 import type { Deps } from './deps.ts';
 import { buildApp } from './http/app.ts';
-import { drainOnClose } from './http/drain.ts';
 import type { Env } from './http/env.ts';
 import { mountPage, type PageOptions } from './page/mount.ts';
 import { S3Storage, type S3StorageOptions } from './storage/s3.ts';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3Error } from '@chute/errors';
+import { drainOnClose } from '@chute/httpd';
 import { enforceAccess, makeAuthenticator, type Verify } from './auth.ts';
 import { FsBackend } from './backend/fs.ts';
 import type { Backend } from './backend/types.ts';
@@ -138,6 +139,7 @@ export async function createStore(
   // `Expect: 100-continue`: answer "100 Continue" only when a handler starts reading the body
   // (see RequestContext's constructor), so a refused upload (auth, size, bucket) is never sent at all.
   server.on('checkContinue', onRequest);
+  const drain = drainOnClose(server);
   let url = '';
   return {
     config,
@@ -157,10 +159,7 @@ export async function createStore(
         });
       }),
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await drain.close();
       await backend.close();
     },
   };

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CREDS, presign, rawRequest, sha256hex, signFor } from './helpers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAIN = path.join(ROOT, 'packages/cli/src/main.ts');
+const MAIN = path.join(ROOT, 'packages/cli/bin/chute.js');
 const dirs: string[] = [];
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createServer, request } from 'node:http';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { drainOnClose } from '../src/http/drain.ts';
+import { drainOnClose } from '../src/drain.ts';
 
 async function listen(handler: Parameters<typeof createServer>[1]) {
   const server = createServer(handler);

@@ -1,0 +1,1 @@
+export { drainOnClose } from './drain.ts';
