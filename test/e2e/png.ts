@@ -1,13 +1,5 @@
-import { crc32, deflateSync } from 'node:zlib';
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body) >>> 0);
-  return Buffer.concat([len, body, crc]);
-}
+import { deflateSync } from 'node:zlib';
+import { chunk } from '../../packages/gateway/test/helpers/images.ts';
 
 /**
  * A real RGB PNG a browser decodes and shows: a diagonal gradient with a light disc, every row
