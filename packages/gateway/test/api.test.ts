@@ -29,6 +29,7 @@ before(async () => {
       secretAccessKey: 'secret',
     },
     database: { url: engine.url },
+    cors: { origins: ['https://app.example.com'] },
     auth: {
       jwt: { secret: SECRET },
       apiKeys: [{ id: 'backend', role: 'admin', secretHash: key.secretHash }],
@@ -259,5 +260,61 @@ describe('devConfig', () => {
         3000,
       ],
     );
+  });
+});
+
+describe('CORS for web apps calling the API from the browser', () => {
+  test('a preflight from a configured origin is answered with the methods and headers it may use', async () => {
+    const res = await gw.app.request('/v1/grants', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    assert.match(res.headers.get('access-control-allow-methods') ?? '', /POST/);
+    assert.match(res.headers.get('access-control-allow-headers') ?? '', /authorization/);
+    assert.equal(res.headers.get('access-control-max-age'), '600');
+  });
+
+  test('another origin gets no Access-Control-Allow-Origin (bad input: https://evil.example)', async () => {
+    const res = await gw.app.request('/v1/grants', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(res.headers.get('access-control-allow-origin'), null);
+  });
+
+  test('a grant requested from the configured origin exposes x-request-id to the page', async () => {
+    const res = await post('/v1/grants', grantBody, {
+      authorization: `Bearer ${token}`,
+      origin: 'https://app.example.com',
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    assert.match(res.headers.get('access-control-expose-headers') ?? '', /x-request-id/);
+  });
+
+  test('config refuses an origin with a path or no scheme (bad input: app.example.com, https://a.example/x)', () => {
+    for (const origin of ['app.example.com', 'https://a.example/x']) {
+      assert.throws(
+        () =>
+          parseConfig({
+            storage: {
+              endpoint: 'http://127.0.0.1:9',
+              bucket: 'bucket1',
+              accessKeyId: 'a',
+              secretAccessKey: 'b',
+            },
+            auth: { jwt: { secret: SECRET } },
+            cors: { origins: [origin] },
+            routes: ROUTES,
+          }),
+        /origin/,
+      );
+    }
   });
 });

@@ -4,6 +4,8 @@
  */
 export const DEFAULTS = {
   listen: { host: '127.0.0.1', port: 3000 },
+  /** Browser origins allowed to call /v1 (a web app whose frontend asks for grants itself). */
+  cors: { origins: [] as string[], maxAgeSec: 600 },
   storage: { region: 'us-east-1', forcePathStyle: true },
   database: { url: 'sqlite:.chute/chute.db' },
   jwt: { rolesClaim: 'roles', clockToleranceSec: 5 },

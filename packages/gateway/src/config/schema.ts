@@ -117,6 +117,18 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(DEFAULTS.listen.port),
     })
     .prefault({}),
+  cors: z
+    .strictObject({
+      /**
+       * Exact origins (`https://app.example.com`, no path) or `*`. Tokens travel in the
+       * Authorization header, never in cookies, so no credentialed CORS is needed or offered.
+       */
+      origins: z
+        .array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'an origin: scheme://host[:port], or *'))
+        .default(DEFAULTS.cors.origins),
+      maxAgeSec: z.number().int().min(0).max(86_400).default(DEFAULTS.cors.maxAgeSec),
+    })
+    .prefault({}),
   storage: z.strictObject({
     /** Where the gateway reaches storage, e.g. http://127.0.0.1:9000. */
     endpoint: z.url({ protocol: /^https?$/ }),

@@ -1,5 +1,6 @@
 import { ChuteError, toChuteError, toJson } from '@chute/errors';
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
 import { randomBase62 } from '../ids.ts';
 import { postComplete } from './complete.ts';
@@ -54,6 +55,22 @@ export function buildApp(api: Api): Hono<Env> {
       'request',
     );
   });
+
+  // A web app's frontend on another origin calls the API itself (grant, complete) with the user's
+  // bearer token: answer its preflights and let it read our ids and retry hints.
+  const origins = api.config.cors.origins;
+  if (origins.length > 0) {
+    app.use(
+      '/v1/*',
+      cors({
+        origin: origins.includes('*') ? '*' : [...origins],
+        allowMethods: ['GET', 'POST'],
+        allowHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id'],
+        exposeHeaders: ['x-request-id', 'retry-after', 'location'],
+        maxAge: api.config.cors.maxAgeSec,
+      }),
+    );
+  }
 
   for (const e of ENDPOINTS) {
     const handler = HANDLERS[e.operationId];
