@@ -93,12 +93,15 @@ describe('chute dev', () => {
   test('stops promptly although a browser left connections open that never sent a request', async () => {
     const { dev, page, storage } = await startDev();
     const sockets = [page, storage].map((u) => connect(Number(new URL(u).port), '127.0.0.1'));
+    // Being dropped by the server is the expected outcome: a reset is not a failure.
+    for (const s of sockets) s.on('error', () => {});
     await Promise.all(sockets.map((s) => once(s, 'connect')));
     try {
       const started = performance.now();
       assert.equal(await dev.stop('SIGINT'), 0, dev.output());
-      // The gateway drops such sockets at once; the deadline (5 s) covers any other server.
-      assert.ok(performance.now() - started < 8000, `took ${Math.round(performance.now() - started)} ms`);
+      // Both servers drop such sockets at once; had either waited for them, stop would have run
+      // into chute dev's 5 s shutdown deadline.
+      assert.ok(performance.now() - started < 4000, `took ${Math.round(performance.now() - started)} ms`);
     } finally {
       for (const s of sockets) s.destroy();
     }
