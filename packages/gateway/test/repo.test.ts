@@ -37,6 +37,25 @@ function grant(userId: string, patch: Partial<NewGrant> = {}, now = T0): NewGran
   };
 }
 
+/**
+ * Runs the migrations once more on a fresh connection and checks every one is recorded exactly
+ * once; returns what that extra run applied (nothing, when the database is up to date).
+ */
+async function assertMigratedOnce(engine: Engine): Promise<number[]> {
+  const driver = await openDriver(engine.url, engine.options);
+  try {
+    const applied = await migrate(driver);
+    const rows = await driver.all<{ version: number }>('SELECT version FROM schema_migrations');
+    assert.deepEqual(
+      rows.map((r) => Number(r.version)).sort(),
+      MIGRATIONS.map((m) => m.version),
+    );
+    return applied;
+  } finally {
+    await driver.close();
+  }
+}
+
 const quotaError = (quota: string) => (e: unknown) =>
   e instanceof ChuteError && e.code === 'quota_exceeded' && e.details?.quota === quota;
 
@@ -55,17 +74,7 @@ for (const engine of engines) {
     });
 
     test('migrations are recorded once; re-running applies nothing', async () => {
-      const driver = await openDriver(engine.url, engine.options);
-      try {
-        assert.deepEqual(await migrate(driver), []);
-        const rows = await driver.all<{ version: number }>('SELECT version FROM schema_migrations');
-        assert.deepEqual(
-          rows.map((r) => Number(r.version)).sort(),
-          MIGRATIONS.map((m) => m.version),
-        );
-      } finally {
-        await driver.close();
-      }
+      assert.deepEqual(await assertMigratedOnce(engine), []);
       const again = await open(); // a second instance starting on the same database
       await again.close();
     });
@@ -399,16 +408,7 @@ for (const make of [async () => sqliteEngine(), postgresEngine]) {
     const repos = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
       for (const r of opened) if (r.status === 'rejected') throw r.reason;
-      const driver = await openDriver(engine.url, engine.options);
-      try {
-        const rows = await driver.all<{ version: number }>('SELECT version FROM schema_migrations');
-        assert.deepEqual(
-          rows.map((r) => Number(r.version)).sort(),
-          MIGRATIONS.map((m) => m.version),
-        );
-      } finally {
-        await driver.close();
-      }
+      assert.deepEqual(await assertMigratedOnce(engine), []);
     } finally {
       await Promise.all(repos.map((r) => r.close()));
       await engine.cleanup();

@@ -59,11 +59,10 @@ export function generateInput(rand: () => number, i: number) {
   return { creds, region, method, path, endpoint, headers, query, now };
 }
 
-export async function sdkHeaderCase(rand: () => number, i: number): Promise<SdkCase> {
-  const g = generateInput(rand, i);
-  const payloadHash = pick(rand, PAYLOADS);
+/** The generated input as the SDK's HttpRequest, path encoded the SDK's way. */
+function sdkRequest(g: ReturnType<typeof generateInput>, payloadHash: string): HttpRequest {
   const url = new URL(g.endpoint);
-  const request = new HttpRequest({
+  return new HttpRequest({
     method: g.method,
     protocol: url.protocol,
     hostname: url.hostname,
@@ -72,6 +71,12 @@ export async function sdkHeaderCase(rand: () => number, i: number): Promise<SdkC
     query: { ...g.query },
     headers: { host: url.host, ...g.headers, 'x-amz-content-sha256': payloadHash },
   });
+}
+
+export async function sdkHeaderCase(rand: () => number, i: number): Promise<SdkCase> {
+  const g = generateInput(rand, i);
+  const payloadHash = pick(rand, PAYLOADS);
+  const request = sdkRequest(g, payloadHash);
   const signed = (await smithySigner(g.creds, g.region).sign(request, {
     signingDate: new Date(g.now),
   })) as HttpRequest;
@@ -90,17 +95,8 @@ export async function sdkHeaderCase(rand: () => number, i: number): Promise<SdkC
 
 export async function sdkQueryCase(rand: () => number, i: number): Promise<SdkCase> {
   const g = generateInput(rand, i);
-  const url = new URL(g.endpoint);
   const expiresIn = 60 + Math.floor(rand() * 604000);
-  const request = new HttpRequest({
-    method: g.method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    path: sdkEncodePath(g.path),
-    query: { ...g.query },
-    headers: { host: url.host, ...g.headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-  });
+  const request = sdkRequest(g, 'UNSIGNED-PAYLOAD');
   const signed = (await smithySigner(g.creds, g.region).presign(request, {
     signingDate: new Date(g.now),
     expiresIn,
