@@ -29,9 +29,17 @@ export function randomBase62(n: number): string {
   return out;
 }
 
-/** `up_` + 22 base62 characters (≈131 bits): unguessable, so a key cannot be predicted. */
-export function newUploadId(): string {
-  return `up_${randomBase62(22)}`;
+/**
+ * `up_` + 22 base62 characters: 8 of the creation time in ms, then 14 random (≈83 bits, as
+ * unguessable as a key needs: more than UUIDv7's 74). Time first so that ids sort by creation
+ * and a new grant's row lands at the end of the primary-key B-tree instead of on a random page:
+ * with random ids every grant dirtied one more page of WAL (about half of a group commit's
+ * ~100 pages in the grants benchmark, measured).
+ */
+export function newUploadId(now = Date.now()): string {
+  let time = '';
+  for (let t = now, i = 0; i < 8; i++, t = Math.floor(t / 62)) time = BASE62[t % 62] + time;
+  return `up_${time}${randomBase62(14)}`;
 }
 
 export function newEventId(): string {

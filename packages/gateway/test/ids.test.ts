@@ -17,6 +17,20 @@ test('newUploadId is up_ + 22 base62 characters and does not repeat', () => {
   for (const id of ids) assert.ok(isUploadId(id), id);
 });
 
+test('newUploadId sorts by creation time (8 time characters first), then random', () => {
+  const times = [0, 1, 61, 62, 1_700_000_000_000, Date.UTC(2026, 10, 21), Date.UTC(2100, 0, 1)];
+  const ids = times.map((t) => newUploadId(t));
+  for (const id of ids) assert.ok(isUploadId(id), id);
+  assert.deepEqual([...ids].sort(), ids, 'lexical order is time order');
+  assert.equal(newUploadId(0).slice(3, 11), '00000000');
+  assert.equal(newUploadId(62).slice(3, 11), '00000010');
+  // Same millisecond: equal time part, different random part.
+  const a = newUploadId(5);
+  const b = newUploadId(5);
+  assert.equal(a.slice(0, 11), b.slice(0, 11));
+  assert.notEqual(a, b);
+});
+
 test('randomBase62 uses the whole alphabet roughly evenly (no modulo bias toward 0-7)', () => {
   const counts = new Map<string, number>();
   for (const c of randomBase62(62_000)) counts.set(c, (counts.get(c) ?? 0) + 1);

@@ -23,5 +23,11 @@ export interface Driver extends Executor {
    * when it throws. Inside `fn`, use only `tx`: the driver itself would wait for this transaction.
    */
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
+  /**
+   * SQLite only: state kept with the connection, made by `make` on first ask and shared by every
+   * driver on that connection (one per file and process), so that all writers in this process
+   * see it. PostgreSQL has no such single writer and does not offer it.
+   */
+  shared?<T>(key: string, make: () => T): T;
   close(): Promise<void>;
 }

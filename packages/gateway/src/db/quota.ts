@@ -1,7 +1,8 @@
 import { ChuteError } from '@chute/errors';
 import { formatSize } from '../size.ts';
 import type { Executor } from './driver.ts';
-import type { QuotaLimits } from './types.ts';
+import type { LedgerRow } from './quota-ledger.ts';
+import type { QuotaLimits, UploadState } from './types.ts';
 
 export const MINUTE = 60_000;
 export const DAY = 24 * 60 * MINUTE;
@@ -47,6 +48,25 @@ export async function readUsage(tx: Executor, userId: string, now: number): Prom
     bytes: num(row?.bytes) ?? 0,
     bytesOldest: num(row?.bytes_oldest),
   };
+}
+
+/**
+ * The rows `readUsage` aggregates, oldest first, to seed a user's QuotaLedger (SQLite keeps the
+ * sums in memory and updates them itself instead of running the query above on every grant).
+ */
+export async function readUsageRows(tx: Executor, userId: string, now: number): Promise<LedgerRow[]> {
+  const rows = await tx.all<Record<string, unknown>>(
+    `SELECT id, state, created_at, expires_at, declared_size FROM uploads
+     WHERE user_id = ? AND created_at > ? ORDER BY created_at, id`,
+    [userId, now - DAY],
+  );
+  return rows.map((r) => ({
+    id: String(r.id),
+    state: r.state as UploadState,
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    declaredSize: Number(r.declared_size),
+  }));
 }
 
 /**

@@ -4,7 +4,8 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Driver, Executor, SqlValue } from './driver.ts';
 import { migrate } from './migrate.ts';
 import { type OpenOptions, openDriver } from './open.ts';
-import { enforceQuota, readUsage } from './quota.ts';
+import { enforceQuota, readUsage, readUsageRows, type Usage } from './quota.ts';
+import { QuotaLedger } from './quota-ledger.ts';
 import { TRANSITION_COLUMNS, toEvent, toUpload } from './rows.ts';
 import type {
   ListQuery,
@@ -42,10 +43,13 @@ const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',
 export class Repo {
   readonly #db: Driver;
   readonly #clock: () => number;
+  /** SQLite: quota usage kept in memory (quota-ledger.ts); PostgreSQL reads it from the rows. */
+  readonly #ledger: QuotaLedger | undefined;
 
   private constructor(db: Driver, clock: () => number) {
     this.#db = db;
     this.#clock = clock;
+    this.#ledger = db.shared?.('quota-ledger', () => new QuotaLedger());
   }
 
   static async open(url: string, options: RepoOptions = {}): Promise<Repo> {
@@ -109,6 +113,7 @@ export class Repo {
       const outcomes: ({ ok: true; upload: Upload } | { ok: false; error: unknown })[] = [];
       try {
         await this.#db.transaction(async (tx) => {
+          await this.#checkLedger(tx);
           for (const item of batch) {
             try {
               outcomes.push({ ok: true, upload: await this.#insertGrant(tx, item.grant, item.limits) });
@@ -118,6 +123,7 @@ export class Repo {
           }
         });
       } catch (error) {
+        this.#ledger?.clear(); // it counted grants that never happened
         for (const item of batch) item.reject(error); // the COMMIT failed: none of them happened
         continue;
       }
@@ -130,9 +136,33 @@ export class Repo {
     this.#flushing = false;
   }
 
+  /**
+   * Drops the ledger when another connection (another process on this file) has committed since
+   * we last looked: its grants and transitions never passed through this process. SQLite changes
+   * `PRAGMA data_version` "if changes were committed to the database by any other connection in
+   * the interim", and never for this connection's own commits.
+   */
+  async #checkLedger(tx: Executor): Promise<void> {
+    const ledger = this.#ledger;
+    if (ledger === undefined) return;
+    const [row] = await tx.all<{ data_version: number }>('PRAGMA data_version');
+    const version = Number(row?.data_version);
+    if (ledger.dataVersion !== version) {
+      ledger.clear();
+      ledger.dataVersion = version;
+    }
+  }
+
+  async #usage(tx: Executor, userId: string, now: number): Promise<Usage> {
+    const ledger = this.#ledger;
+    if (ledger === undefined) return readUsage(tx, userId, now);
+    const user = ledger.get(userId) ?? ledger.load(userId, await readUsageRows(tx, userId, now));
+    return user.usage(now);
+  }
+
   async #insertGrant(tx: Executor, grant: NewGrant, limits: QuotaLimits): Promise<Upload> {
     const now = this.#clock();
-    enforceQuota(await readUsage(tx, grant.userId, now), limits, grant.declaredSize, now);
+    enforceQuota(await this.#usage(tx, grant.userId, now), limits, grant.declaredSize, now);
     const upload: Upload = {
       id: grant.id,
       userId: grant.userId,
@@ -175,6 +205,13 @@ export class Repo {
         now,
       ],
     );
+    this.#ledger?.get(upload.userId)?.add({
+      id: upload.id,
+      state: 'granted',
+      createdAt: now,
+      expiresAt: upload.expiresAt,
+      declaredSize: upload.declaredSize,
+    });
     return upload;
   }
 
@@ -237,7 +274,8 @@ export class Repo {
     event?: NewEvent,
   ): Promise<Upload | undefined> {
     if (from.length === 0) throw new TypeError('transition needs at least one from-state');
-    return this.#db.transaction(async (tx) => {
+    const ledger = this.#ledger;
+    const done = this.#db.transaction(async (tx) => {
       const now = this.#clock();
       const sets = ['state = ?', 'updated_at = ?'];
       const params: SqlValue[] = [to, now];
@@ -254,8 +292,15 @@ export class Repo {
         [...params, id, ...from],
       );
       if (row === undefined) return undefined;
+      const upload = toUpload(row);
+      ledger?.setState(upload.userId, upload.id, upload.state);
       if (event !== undefined) await insertEvent(tx, event, now);
-      return toUpload(row);
+      return upload;
+    });
+    // A failed COMMIT after setState would leave the ledger ahead of the rows.
+    return done.catch((e: unknown) => {
+      ledger?.clear();
+      throw e;
     });
   }
 

@@ -12,6 +12,8 @@ interface Connection {
   statements: Map<string, StatementSync>;
   queue: Promise<unknown>;
   refs: number;
+  /** What `shared()` handed out, by key. */
+  shared: Map<string, unknown>;
   /** Runs WAL checkpoints on its own thread and connection (files only). */
   checkpointer: Checkpointer | undefined;
 }
@@ -23,8 +25,16 @@ interface Connection {
  * benchmark's p99). So a worker thread, with a connection of its own, checkpoints (PASSIVE: never
  * waits for, nor blocks, the writer) every CHECKPOINT_MS, and the main connection's automatic
  * checkpoint is pushed out to a fallback of 10,000 pages (~40 MB of WAL) should the worker stall.
+ *
+ * Every 100 ms, not every second: under load (the grants benchmark: ~100 pages of WAL per group
+ * commit, 150 commits/s) the WAL passed the 10,000 pages within 0.6 s, so the fallback fired on
+ * the event loop anyway (COMMITs of 20–40 ms, measured). A PASSIVE checkpoint of an empty WAL
+ * costs next to nothing. What stays on the event loop is the WAL header's fsync when the writer
+ * restarts the log after a checkpoint ("Otherwise an out-of-order write following a WAL restart
+ * could result in database corruption", sqlite3WalFrames), and WAL writes that wait while the
+ * checkpointer's fsync runs: commits of 5–17 ms, about once a second under that load.
  */
-const CHECKPOINT_MS = 1000;
+const CHECKPOINT_MS = 100;
 const CHECKPOINTER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { DatabaseSync } = require('node:sqlite');
@@ -93,6 +103,7 @@ export class SqliteDriver implements Driver {
         statements: new Map(),
         queue: Promise.resolve(),
         refs: 0,
+        shared: new Map(),
         checkpointer: file ? startCheckpointer(key) : undefined,
       };
       connections.set(key, conn);
@@ -176,6 +187,15 @@ export class SqliteDriver implements Driver {
         open = false;
       }
     });
+  }
+
+  shared<T>(key: string, make: () => T): T {
+    let value = this.#conn.shared.get(key) as T | undefined;
+    if (value === undefined) {
+      value = make();
+      this.#conn.shared.set(key, value);
+    }
+    return value;
   }
 
   async close(): Promise<void> {
