@@ -238,6 +238,41 @@ for (const engine of engines) {
       }
     });
 
+    // One batch holds several grants of one user: each is checked against the ones admitted before
+    // it in the same batch (bytes and the per-minute rate as well as pending).
+    for (const [quota, limits, admits] of [
+      ['bytesPerDay', { ...LOOSE, bytesPerDay: 3500 }, 3],
+      ['grantsPerMinute', { ...LOOSE, grantsPerMinute: 4 }, 4],
+    ] as const) {
+      test(`20 concurrent grants of one user against ${quota} admit exactly ${admits}`, async () => {
+        const user = newUser();
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, () => repo.insertGrant(grant(user), limits)),
+        );
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, admits);
+        for (const r of results)
+          if (r.status === 'rejected') assert.ok(quotaError(quota)(r.reason), String(r.reason));
+        assert.equal((await repo.listUploads({ userId: user })).items.length, admits);
+      });
+    }
+
+    test('a batch of grants for many users, some refused, admits the others', async () => {
+      const users = Array.from({ length: 12 }, newUser);
+      const results = await Promise.allSettled(
+        users.map((u, i) =>
+          repo.insertGrant(grant(u, { declaredSize: i % 3 === 0 ? 5000 : 10 }), {
+            ...LOOSE,
+            bytesPerDay: 1000,
+          }),
+        ),
+      );
+      results.forEach((r, i) => {
+        if (i % 3 === 0)
+          assert.ok(r.status === 'rejected' && quotaError('bytesPerDay')(r.reason), `user ${i}`);
+        else assert.equal(r.status, 'fulfilled', `user ${i}`);
+      });
+    });
+
     test('transition is a compare-and-set: a second complete from granted does nothing', async () => {
       const u = await repo.insertGrant(grant(newUser()), LOOSE);
       now = T0 + 5000;

@@ -26,9 +26,19 @@ export interface Usage {
 }
 
 export async function readUsage(tx: Executor, userId: string, now: number): Promise<Usage> {
+  return (await readUsages(tx, [userId], now)).get(userId)!;
+}
+
+/** `readUsage` for several users in one query; every user asked for is in the map. */
+export async function readUsages(
+  tx: Executor,
+  userIds: readonly string[],
+  now: number,
+): Promise<Map<string, Usage>> {
   // Grant lifetimes are at most 24 h, so every pending grant is inside the day window too.
-  const [row] = await tx.all<Record<string, unknown>>(
+  const rows = await tx.all<Record<string, unknown>>(
     `SELECT
+       user_id,
        SUM(CASE WHEN created_at > ? THEN 1 ELSE 0 END) AS recent,
        MIN(CASE WHEN created_at > ? THEN created_at END) AS recent_oldest,
        SUM(CASE WHEN state = 'granted' AND expires_at > ? THEN 1 ELSE 0 END) AS pending,
@@ -36,18 +46,46 @@ export async function readUsage(tx: Executor, userId: string, now: number): Prom
        SUM(CASE WHEN state NOT IN ('rejected', 'expired') THEN declared_size ELSE 0 END) AS bytes,
        MIN(CASE WHEN state NOT IN ('rejected', 'expired') THEN created_at END) AS bytes_oldest
      FROM uploads
-     WHERE user_id = ? AND created_at > ?`,
-    [now - MINUTE, now - MINUTE, now, now, userId, now - DAY],
+     WHERE user_id IN (${userIds.map(() => '?').join(', ')}) AND created_at > ?
+     GROUP BY user_id`,
+    [now - MINUTE, now - MINUTE, now, now, ...userIds, now - DAY],
   );
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return {
-    recent: num(row?.recent) ?? 0,
-    recentOldest: num(row?.recent_oldest),
-    pending: num(row?.pending) ?? 0,
-    pendingFirstExpiry: num(row?.pending_first_expiry),
-    bytes: num(row?.bytes) ?? 0,
-    bytesOldest: num(row?.bytes_oldest),
-  };
+  const usage = new Map<string, Usage>();
+  for (const id of userIds) {
+    usage.set(id, {
+      recent: 0,
+      recentOldest: null,
+      pending: 0,
+      pendingFirstExpiry: null,
+      bytes: 0,
+      bytesOldest: null,
+    });
+  }
+  for (const row of rows) {
+    usage.set(String(row.user_id), {
+      recent: num(row.recent) ?? 0,
+      recentOldest: num(row.recent_oldest),
+      pending: num(row.pending) ?? 0,
+      pendingFirstExpiry: num(row.pending_first_expiry),
+      bytes: num(row.bytes) ?? 0,
+      bytesOldest: num(row.bytes_oldest),
+    });
+  }
+  return usage;
+}
+
+/** Adds a grant made at `now` to `usage`, as readUsage would count it once inserted. */
+export function chargeUsage(usage: Usage, size: number, expiresAt: number, now: number): void {
+  const min = (a: number | null, b: number) => (a === null ? b : Math.min(a, b));
+  usage.recent++;
+  usage.recentOldest = min(usage.recentOldest, now);
+  if (expiresAt > now) {
+    usage.pending++;
+    usage.pendingFirstExpiry = min(usage.pendingFirstExpiry, expiresAt);
+  }
+  usage.bytes += size;
+  usage.bytesOldest = min(usage.bytesOldest, now);
 }
 
 /**
