@@ -65,10 +65,12 @@ async function dev(argv: string[], dataDefault: string): Promise<void> {
     origins: v.origin ?? [],
     ...(!v.quiet && { log: devLog((line) => process.stdout.write(`${line}\n`)) }),
   });
+  // Handlers first, banner second: whoever reads the banner may signal at once (a test does), and
+  // until process.on('SIGINT') runs, SIGINT kills the process instead of stopping it cleanly.
+  stopOnSignals(() => server.close(), say, 5_000);
   process.stdout.write(`${devBanner(server, dataDir)}\n`);
   if (!['127.0.0.1', 'localhost', '::1'].includes(host))
     say(`warning: --host ${host}: anyone who can reach this port can mint demo tokens (POST /dev/token)`);
-  stopOnSignals(() => server.close(), say, 5_000);
 }
 
 /**

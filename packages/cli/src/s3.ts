@@ -97,9 +97,10 @@ export async function runStore(config: StoreConfigInput, quiet: boolean): Promis
     `      aws --endpoint-url ${url} s3 cp ./README.md s3://${bucket}/hello.txt`,
     '  Ctrl-C stops it.',
   ];
-  process.stderr.write(`${lines.join('\n')}\n`);
+  // Installed before the banner, which a supervisor may answer with a signal at once.
   stopOnSignals(
     () => store.close(),
     (line) => process.stderr.write(`${line}\n`),
   );
+  process.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -54,13 +54,14 @@ export async function runServe(args: ServeArgs): Promise<void> {
   });
   const database = (redactConfig(config)['database'] as { url: string }).url;
   const storage = config.storage.publicEndpoint ?? config.storage.endpoint;
-  process.stderr.write(
-    `chute serve: gateway on ${url}  (storage ${storage}, bucket "${config.storage.bucket}"; database ${database})\n`,
-  );
   // 30 s: a complete in flight (verify + copy) gets the time an orchestrator usually grants.
+  // Installed before the line announcing the server, which a supervisor may answer with a signal.
   stopOnSignals(
     () => gateway.close(),
     (line) => process.stderr.write(`${line}\n`),
     30_000,
+  );
+  process.stderr.write(
+    `chute serve: gateway on ${url}  (storage ${storage}, bucket "${config.storage.bucket}"; database ${database})\n`,
   );
 }
