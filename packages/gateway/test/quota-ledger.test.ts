@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
 import { ChuteError } from '@chute/errors';
-import { type NewGrant, openDriver, type QuotaLimits, Repo, type UploadState } from '../src/db/index.ts';
+import { openDriver, type QuotaLimits, Repo, type UploadState } from '../src/db/index.ts';
 import { DAY, MINUTE, readUsage } from '../src/db/quota.ts';
 import { QuotaLedger } from '../src/db/quota-ledger.ts';
-import { incomingKey, newUploadId } from '../src/ids.ts';
 import { sqliteEngine } from './helpers/engines.ts';
+import { newGrant } from './helpers/grants.ts';
 
 /**
  * SQLite keeps quota usage in memory (quota-ledger.ts) instead of running the quota query; the
@@ -20,20 +20,8 @@ after(() => engine.cleanup());
 
 const LOOSE: QuotaLimits = { pendingGrants: 1e9, bytesPerDay: 1e15, grantsPerMinute: 1e9 };
 
-function grant(userId: string, size: number, lifetimeMs: number, now: number): NewGrant {
-  const id = newUploadId();
-  return {
-    id,
-    userId,
-    route: 'logo',
-    method: 'post',
-    incomingKey: incomingKey(userId, id),
-    filename: 'a.png',
-    declaredType: 'image/png',
-    declaredSize: size,
-    expiresAt: now + lifetimeMs,
-  };
-}
+const grant = (userId: string, size: number, lifetimeMs: number, now: number) =>
+  newGrant(userId, { declaredSize: size, expiresAt: now + lifetimeMs }, now);
 
 /** The moves complete, review and the sweeper make (and a claim handed back to `granted`). */
 const MOVES: Record<UploadState, UploadState[]> = {

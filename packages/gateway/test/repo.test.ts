@@ -10,8 +10,9 @@ import {
   type QuotaLimits,
   Repo,
 } from '../src/db/index.ts';
-import { incomingKey, newUploadId, randomBase62 } from '../src/ids.ts';
+import { randomBase62 } from '../src/ids.ts';
 import { type Engine, postgresEngine, sqliteEngine } from './helpers/engines.ts';
+import { newGrant } from './helpers/grants.ts';
 
 const engines: Engine[] = [sqliteEngine(), await postgresEngine()];
 
@@ -21,21 +22,7 @@ const LOOSE: QuotaLimits = { pendingGrants: 1000, bytesPerDay: 1e12, grantsPerMi
 /** A fresh user per test, so tests share one database without seeing each other's rows. */
 const newUser = () => `u${randomBase62(8)}`;
 
-function grant(userId: string, patch: Partial<NewGrant> = {}, now = T0): NewGrant {
-  const id = newUploadId();
-  return {
-    id,
-    userId,
-    route: 'logo',
-    method: 'post',
-    incomingKey: incomingKey(userId, id),
-    filename: 'logo.png',
-    declaredType: 'image/png',
-    declaredSize: 1000,
-    expiresAt: now + 600_000,
-    ...patch,
-  };
-}
+const grant = (userId: string, patch: Partial<NewGrant> = {}, now = T0) => newGrant(userId, patch, now);
 
 /**
  * Runs the migrations once more on a fresh connection and checks every one is recorded exactly

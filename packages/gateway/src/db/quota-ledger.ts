@@ -21,79 +21,79 @@ const released = (state: UploadState) => state === 'rejected' || state === 'expi
  */
 export class UserLedger {
   /** Grants by created_at; `rows[head…]` are live, the ones before were pruned out of the day. */
-  readonly rows: LedgerRow[];
-  head = 0;
+  readonly #rows: LedgerRow[];
+  #head = 0;
   /** Index from which the first row still counted in `bytes` is searched (rows only ever leave it). */
-  counted = 0;
-  readonly byId = new Map<string, LedgerRow>();
+  #counted = 0;
+  readonly #byId = new Map<string, LedgerRow>();
   /** Declared bytes of live rows that are neither rejected nor expired. */
-  bytes = 0;
+  #bytes = 0;
   /** Rows in state `granted` not yet seen past their expires_at: the pending grants. */
-  readonly pending = new Set<LedgerRow>();
+  readonly #pending = new Set<LedgerRow>();
   /** The pending rows by expires_at, soonest first; rows that left `pending` are skipped lazily. */
-  readonly expiries = new ExpiryHeap();
+  readonly #expiries = new ExpiryHeap();
   /** The `now` of the last read: pending rows were dropped as expired against it. */
-  lastNow = Number.NEGATIVE_INFINITY;
+  #lastNow = Number.NEGATIVE_INFINITY;
 
   constructor(rows: LedgerRow[]) {
-    this.rows = rows;
+    this.#rows = rows;
     for (const row of rows) this.#track(row);
   }
 
   #track(row: LedgerRow): void {
-    this.byId.set(row.id, row);
-    if (!released(row.state)) this.bytes += row.declaredSize;
+    this.#byId.set(row.id, row);
+    if (!released(row.state)) this.#bytes += row.declaredSize;
     if (row.state === 'granted') this.#pend(row);
   }
 
   #pend(row: LedgerRow): void {
-    this.pending.add(row);
-    this.expiries.push(row);
+    this.#pending.add(row);
+    this.#expiries.push(row);
   }
 
   add(row: LedgerRow): void {
     // Clocks can step back (NTP): keep created_at order, which the searches below rely on.
-    let at = this.rows.length;
-    while (at > this.head && this.rows[at - 1]!.createdAt > row.createdAt) at--;
-    if (at === this.rows.length) this.rows.push(row);
-    else this.rows.splice(at, 0, row);
-    if (at < this.counted) this.counted = at;
+    let at = this.#rows.length;
+    while (at > this.#head && this.#rows[at - 1]!.createdAt > row.createdAt) at--;
+    if (at === this.#rows.length) this.#rows.push(row);
+    else this.#rows.splice(at, 0, row);
+    if (at < this.#counted) this.#counted = at;
     this.#track(row);
   }
 
   setState(id: string, to: UploadState): void {
-    const row = this.byId.get(id);
+    const row = this.#byId.get(id);
     if (row === undefined || row.state === to) return; // older than the day: no longer counted
-    if (!released(row.state) && released(to)) this.bytes -= row.declaredSize;
+    if (!released(row.state) && released(to)) this.#bytes -= row.declaredSize;
     else if (released(row.state) && !released(to)) {
-      this.bytes += row.declaredSize;
-      this.counted = this.head; // it may sit before the pointer: search again from the start
+      this.#bytes += row.declaredSize;
+      this.#counted = this.#head; // it may sit before the pointer: search again from the start
     }
     if (to === 'granted') this.#pend(row);
-    else this.pending.delete(row);
+    else this.#pending.delete(row);
     row.state = to;
   }
 
   /** The same figures as `readUsage(tx, user, now)` over the same rows (quota.ts says what each means). */
   usage(now: number): Usage {
-    const rows = this.rows;
+    const rows = this.#rows;
     // Leave the day window: created_at > now − DAY, as in the query's WHERE.
-    while (this.head < rows.length && rows[this.head]!.createdAt <= now - DAY) {
-      const row = rows[this.head++]!;
-      this.byId.delete(row.id);
-      this.pending.delete(row);
-      if (!released(row.state)) this.bytes -= row.declaredSize;
+    while (this.#head < rows.length && rows[this.#head]!.createdAt <= now - DAY) {
+      const row = rows[this.#head++]!;
+      this.#byId.delete(row.id);
+      this.#pending.delete(row);
+      if (!released(row.state)) this.#bytes -= row.declaredSize;
     }
-    if (this.head > 1024 && this.head * 2 > rows.length) {
-      rows.splice(0, this.head);
-      this.counted = Math.max(0, this.counted - this.head);
-      this.head = 0;
+    if (this.#head > 1024 && this.#head * 2 > rows.length) {
+      rows.splice(0, this.#head);
+      this.#counted = Math.max(0, this.#counted - this.#head);
+      this.#head = 0;
     }
-    if (this.counted < this.head) this.counted = this.head;
-    while (this.counted < rows.length && released(rows[this.counted]!.state)) this.counted++;
+    if (this.#counted < this.#head) this.#counted = this.#head;
+    while (this.#counted < rows.length && released(rows[this.#counted]!.state)) this.#counted++;
 
     // First live row with created_at > now − MINUTE.
-    let lo = this.head;
+    let lo = this.#head;
     let hi = rows.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
@@ -101,26 +101,26 @@ export class UserLedger {
       else lo = mid + 1;
     }
 
-    if (now < this.lastNow) {
+    if (now < this.#lastNow) {
       // The clock stepped back: grants dropped as expired may be pending again. Start over.
-      this.pending.clear();
-      this.expiries.clear();
-      for (let i = this.head; i < rows.length; i++) if (rows[i]!.state === 'granted') this.#pend(rows[i]!);
+      this.#pending.clear();
+      this.#expiries.clear();
+      for (let i = this.#head; i < rows.length; i++) if (rows[i]!.state === 'granted') this.#pend(rows[i]!);
     }
-    this.lastNow = now;
+    this.#lastNow = now;
     // Pending: state granted and expires_at > now.
-    for (let top = this.expiries.peek(); top !== undefined; top = this.expiries.peek()) {
-      if (this.pending.has(top) && top.expiresAt > now) break;
-      this.expiries.pop();
-      if (top.expiresAt <= now) this.pending.delete(top);
+    for (let top = this.#expiries.peek(); top !== undefined; top = this.#expiries.peek()) {
+      if (this.#pending.has(top) && top.expiresAt > now) break;
+      this.#expiries.pop();
+      if (top.expiresAt <= now) this.#pending.delete(top);
     }
     return {
       recent: rows.length - lo,
       recentOldest: lo < rows.length ? rows[lo]!.createdAt : null,
-      pending: this.pending.size,
-      pendingFirstExpiry: this.expiries.peek()?.expiresAt ?? null,
-      bytes: this.bytes,
-      bytesOldest: this.counted < rows.length ? rows[this.counted]!.createdAt : null,
+      pending: this.#pending.size,
+      pendingFirstExpiry: this.#expiries.peek()?.expiresAt ?? null,
+      bytes: this.#bytes,
+      bytesOldest: this.#counted < rows.length ? rows[this.#counted]!.createdAt : null,
     };
   }
 }

@@ -26,8 +26,8 @@ interface Connection {
  * waits for, nor blocks, the writer) every CHECKPOINT_MS, and the main connection's automatic
  * checkpoint is pushed out to a fallback of 10,000 pages (~40 MB of WAL) should the worker stall.
  *
- * Every 100 ms, not every second: under load (the grants benchmark: ~100 pages of WAL per group
- * commit, 150 commits/s) the WAL passed the 10,000 pages within 0.6 s, so the fallback fired on
+ * Every 100 ms, not every second: under load (the grants benchmark: an estimated ~100 pages of WAL
+ * per group commit, 150 commits/s) the WAL passed the 10,000 pages within 0.6 s, so the fallback fired on
  * the event loop anyway (COMMITs of 20–40 ms, measured). A PASSIVE checkpoint of an empty WAL
  * costs next to nothing. What stays on the event loop is the WAL header's fsync when the writer
  * restarts the log after a checkpoint ("Otherwise an out-of-order write following a WAL restart
