@@ -1,6 +1,6 @@
 /**
- * Bodies of MD5_BEHIND_MIN_BYTES and more are hashed off the main thread, from the blob as it is
- * written (body/md5.ts). The ETag, Content-MD5 checks, flexible checksums, POST forms and an
+ * Bodies of STAGE_MIN_BYTES and more are staged in shared memory, written with direct I/O and
+ * hashed off the main thread from that memory (backend/staged-writer.ts, body/md5.ts). The ETag, Content-MD5 checks, flexible checksums, POST forms and an
  * abandoned upload must behave exactly as on the inline path.
  */
 import assert from 'node:assert/strict';
@@ -10,12 +10,12 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { MD5_BEHIND_MIN_BYTES } from '../src/body/md5.ts';
+import { STAGE_MIN_BYTES } from '../src/backend/staged-writer.ts';
 import { md5b64, md5hex, presign, type Running, rawRequest, signFor, startStore } from './helpers.ts';
 import * as post from './post-support.ts';
 
 // Not a multiple of 1 MiB, so the last write is a partial batch.
-const body = randomBytes(MD5_BEHIND_MIN_BYTES + 3 * 1024 * 1024 + 12345);
+const body = randomBytes(STAGE_MIN_BYTES + 3 * 1024 * 1024 + 12345);
 let r: Running;
 before(async () => {
   r = await startStore({ buckets: ['big'] });
@@ -58,7 +58,7 @@ test('large PUT with x-amz-checksum-crc32 is verified and stored', async () => {
 });
 
 test('several large PUTs at once each get their own MD5', async () => {
-  const bodies = [0, 1, 2].map((i) => Buffer.alloc(MD5_BEHIND_MIN_BYTES + i * 4097, 0x41 + i));
+  const bodies = [0, 1, 2].map((i) => Buffer.alloc(STAGE_MIN_BYTES + i * 4097, 0x41 + i));
   const results = await Promise.all(
     bodies.map((b, i) =>
       rawRequest(presign(r.url, 'PUT', `/big/many-${i}`), {
@@ -82,7 +82,7 @@ test('a client that hangs up in the middle of a large PUT leaves no blob, and th
       headers: { ...s.headers, 'content-length': body.length },
     });
     q.on('error', () => resolve());
-    q.write(body.subarray(0, MD5_BEHIND_MIN_BYTES + 1024 * 1024), () => setTimeout(() => q.destroy(), 100));
+    q.write(body.subarray(0, STAGE_MIN_BYTES + 1024 * 1024), () => setTimeout(() => q.destroy(), 100));
   });
   const blobs = path.join(r.dir, 'buckets', 'big', 'blobs');
   const known = new Set(

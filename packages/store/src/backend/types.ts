@@ -62,12 +62,15 @@ export interface BlobWriter {
   finish(): Promise<{ size: number }>;
   /** Discard (idempotent; safe after finish when the commit is refused). */
   abort(): Promise<void>;
-  /** The file the bytes land in, when it can be read while being written. */
-  readonly path?: string;
-  /** Calls `cb(end)` whenever the first `end` bytes have all been written to `path`. */
-  onWritten?(cb: (end: number) => void): void;
-  /** Writes out everything queued (not yet durable); resolves once all of it is in `path`. */
-  settle?(): Promise<void>;
+  /** The body has ended: hands anything still staged to the disk and the span observer now. */
+  flush?(): void;
+  /**
+   * Offered by writers that stage a large body in shared memory: `fn` sees every span of the
+   * blob in order, before it is written (`span.buffer` is a SharedArrayBuffer another thread may
+   * read), and the span's memory is not reused until the promise `fn` returns settles. A rejected
+   * promise fails the blob.
+   */
+  onSpan?(fn: (span: Buffer) => Promise<void>): void;
 }
 
 export interface ListOptions {
@@ -133,7 +136,8 @@ export interface Backend {
   headObject(bucket: string, key: string): ObjectMeta | undefined;
   /** Opens the current version so a concurrent overwrite cannot change the bytes being read. */
   openObject(bucket: string, key: string): Promise<ReadHandle | undefined>;
-  newBlob(bucket: string): Promise<BlobWriter>;
+  /** `sizeHint`: the bytes announced (Content-Length), when known; large blobs are staged. */
+  newBlob(bucket: string, sizeHint?: number): Promise<BlobWriter>;
   /** Makes a finished blob visible under key, atomically; the previous version is released. */
   commitObject(
     bucket: string,

@@ -98,13 +98,13 @@ export function planBody(ctx: RequestContext, maxBytes: number): BodyPlan {
 }
 
 /**
- * Streams the body into `writer`, hashing on this thread while the writes run on the threadpool
- * (the writer bounds them), and verifies every integrity claim before the caller may commit:
+ * Streams the body into `writer` (which bounds the writes in flight; see body/md5.ts for where
+ * the MD5 is computed), and verifies every integrity claim before the caller may commit:
  * x-amz-content-sha256, Content-MD5, x-amz-checksum-* (header or aws-chunked trailer), and that
  * exactly the announced number of bytes arrived.
  */
 export async function ingest(ctx: RequestContext, writer: BlobWriter, plan: BodyPlan): Promise<Ingested> {
-  const md5 = startMd5(writer, plan.length);
+  const md5 = startMd5(writer);
   const sha256 = plan.sha256 ? createHash('sha256') : undefined;
   const sum = plan.checksum ? checksummer(plan.checksum.algorithm) : undefined;
   let size = 0;
@@ -147,8 +147,8 @@ export async function ingest(ctx: RequestContext, writer: BlobWriter, plan: Body
         ClientComputedContentSHA256: plan.sha256 ?? '',
       });
     }
-    await writer.settle?.();
-    digest = await md5.digest(size);
+    writer.flush?.();
+    digest = await md5.digest();
   } catch (e) {
     md5.cancel();
     // A client that hangs up mid-body is not an S3 error to answer; the caller aborts the blob.

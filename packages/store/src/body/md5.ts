@@ -5,109 +5,75 @@ import type { BlobWriter } from '../backend/types.ts';
 /**
  * The MD5 of a body (its ETag), computed where it costs the request least.
  *
- * MD5 is the dearest thing a PUT does: one core hashes ~600 MB/s, and receiving the body through
- * node:http costs the same thread ~1 ms per MiB besides, so hashing inline caps a PUT at
- * 1 / (1/md5 + 1/receive) ≈ 0.6–0.7× the MD5 rate however the rest is tuned. A large body is
- * therefore hashed on a helper thread that reads the blob back behind the writes (from the page
- * cache: the bytes hashed are the bytes stored) while this thread keeps receiving; a small one,
- * or a writer that is not a file, is hashed inline.
+ * MD5 is the dearest thing a PUT does: one core hashes ~600–900 MB/s, and receiving the body
+ * through node:http costs the same thread ~0.5 s per GiB besides, so hashing inline caps a PUT
+ * at 1 / (1/md5 + 1/receive), well under the MD5 rate however the rest is tuned. A large body is
+ * therefore hashed on a helper thread, straight from the shared memory its writer stages it in
+ * (`BlobWriter.onSpan`: the bytes hashed are the bytes written, with no copy and no read-back),
+ * while this thread keeps receiving. A body whose writer stages nothing (small, or not a file)
+ * is hashed inline.
  */
 export interface Md5 {
-  /** Feeds bytes (a no-op when the stored bytes are hashed behind the writer). */
+  /** Feeds bytes (a no-op when the writer's spans are hashed). */
   update(b: Buffer): void;
-  /** The digest of the first `size` bytes, once all of them are written (`writer.settle()`). */
-  digest(size: number): Promise<Buffer>;
-  /** Releases the helper's hold on the blob when the body is abandoned. */
+  /** The digest, once every byte is hashed; call the writer's flush() first. */
+  digest(): Promise<Buffer>;
+  /** Drops the helper's job when the body is abandoned. */
   cancel(): void;
 }
 
-/** Bodies at least this large are hashed behind the writer. */
-export const MD5_BEHIND_MIN_BYTES = 8 * 1024 * 1024;
-
-export function startMd5(writer: BlobWriter, expectedBytes: number): Md5 {
-  if (expectedBytes >= MD5_BEHIND_MIN_BYTES && writer.path !== undefined && writer.onWritten) {
-    return new Md5Behind(writer.path, writer);
-  }
+export function startMd5(writer: BlobWriter): Md5 {
+  if (writer.onSpan) return new Md5OfSpans(writer);
   const h: Hash = createHash('md5');
   return { update: (b) => h.update(b), digest: async () => h.digest(), cancel() {} };
 }
 
 /*
  * The helper thread is plain JavaScript (no type stripping, no imports from this package), one
- * per process, started on first use and unref'd. Per job it opens the blob read-only by path (an
- * fd of its own: an abort that closes and unlinks the writer's never pulls a file from under
- * it), preads into one reused 1 MiB buffer — nothing allocated per chunk — up to the offset it
- * was told is written, and answers `digest` once it has hashed up to the end it names.
+ * per process, started on first use and unref'd. It hashes each span it is sent from the shared
+ * memory it names, answers every span (the writer may then reuse that memory), and answers
+ * `digest` with the MD5 of all of a job's spans. Messages are handled in order, so a digest
+ * follows its job's last span.
  */
 const HELPER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
-const buf = Buffer.allocUnsafeSlow(1 << 20);
 const jobs = new Map();
-function advance(j, end) {
-  if (j.error) return;
-  try {
-    while (j.pos < end) {
-      const n = readSync(j.fd, buf, 0, Math.min(buf.length, end - j.pos), j.pos);
-      if (n === 0) throw new Error('blob shorter than written');
-      j.hash.update(n === buf.length ? buf : buf.subarray(0, n));
-      j.pos += n;
-    }
-  } catch (e) {
-    j.error = String(e && e.message || e);
-  }
-}
-function drop(id) {
-  const j = jobs.get(id);
-  if (!j) return;
-  jobs.delete(id);
-  if (j.fd !== undefined) try { closeSync(j.fd); } catch {}
-}
 parentPort.on('message', (m) => {
-  if (m.op === 'open') {
-    const j = { pos: 0, hash: createHash('md5') };
-    try { j.fd = openSync(m.path, 'r'); } catch (e) { j.error = String(e && e.message || e); }
-    jobs.set(m.id, j);
-    return;
-  }
-  const j = jobs.get(m.id);
-  if (m.op === 'cancel' || !j) return drop(m.id);
-  advance(j, m.end);
-  if (m.op === 'digest') {
-    const reply = j.error ? { id: m.id, error: j.error } : { id: m.id, md5: j.hash.digest() };
-    drop(m.id);
-    parentPort.postMessage(reply);
+  if (m.op === 'cancel') return void jobs.delete(m.id);
+  let h = jobs.get(m.id);
+  if (!h) jobs.set(m.id, (h = createHash('md5')));
+  if (m.op === 'span') {
+    h.update(new Uint8Array(m.memory, m.offset, m.length));
+    parentPort.postMessage({ id: m.id });
+  } else {
+    jobs.delete(m.id);
+    parentPort.postMessage({ id: m.id, md5: h.digest() });
   }
 });
 `;
 
-type Reply = { id: number; md5?: Uint8Array; error?: string };
+type Reply = { id: number; md5?: Uint8Array };
 
 let helper: Worker | undefined;
 let nextId = 0;
-const waiting = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
+const jobs = new Map<number, Md5OfSpans>();
 
 function getHelper(): Worker {
   if (helper) return helper;
   const w = new Worker(HELPER_SOURCE, {
     eval: true,
-    // Its heap holds a few objects per job; the bytes it hashes live in one reused buffer.
+    // Its heap holds a few objects per job; the bytes it hashes are the writers' shared memory.
     resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     stdout: false,
     stderr: false,
   });
-  w.on('message', (r: Reply) => {
-    const p = waiting.get(r.id);
-    if (!p) return;
-    waiting.delete(r.id);
-    if (r.md5) p.resolve(Buffer.from(r.md5.buffer, r.md5.byteOffset, r.md5.byteLength));
-    else p.reject(new Error(`md5 helper: ${r.error}`));
-  });
+  w.on('message', (r: Reply) => jobs.get(r.id)?.reply(r));
   const fail = (e: unknown) => {
     if (helper === w) helper = undefined;
-    for (const p of waiting.values()) p.reject(e instanceof Error ? e : new Error(String(e)));
-    waiting.clear();
+    const err = e instanceof Error ? e : new Error(String(e));
+    for (const j of jobs.values()) j.fail(err);
+    jobs.clear();
   };
   w.on('error', fail);
   w.on('exit', (code) => fail(new Error(`md5 helper exited with code ${code}`)));
@@ -117,33 +83,69 @@ function getHelper(): Worker {
   return w;
 }
 
-class Md5Behind implements Md5 {
+interface Pending {
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+class Md5OfSpans implements Md5 {
   readonly #id = ++nextId;
   readonly #helper = getHelper();
+  /** Spans sent and not yet answered, oldest first (the helper answers in order). */
+  readonly #spans: Pending[] = [];
+  #digest: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
   #done = false;
 
-  constructor(path: string, writer: BlobWriter) {
-    this.#helper.postMessage({ op: 'open', id: this.#id, path });
-    writer.onWritten!((end) => {
-      if (!this.#done) this.#helper.postMessage({ op: 'advance', id: this.#id, end });
+  constructor(writer: BlobWriter) {
+    jobs.set(this.#id, this);
+    writer.onSpan!((span) => {
+      if (this.#done) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        this.#spans.push({ resolve, reject });
+        this.#helper.postMessage({
+          op: 'span',
+          id: this.#id,
+          memory: span.buffer,
+          offset: span.byteOffset,
+          length: span.byteLength,
+        });
+      });
     });
   }
 
   update(): void {}
 
-  digest(size: number): Promise<Buffer> {
+  digest(): Promise<Buffer> {
     this.#done = true;
     // A helper that died (and was replaced) took this job's state with it.
-    if (helper !== this.#helper) return Promise.reject(new Error('md5 helper exited'));
+    if (helper !== this.#helper || !jobs.has(this.#id)) return Promise.reject(new Error('md5 helper exited'));
     return new Promise((resolve, reject) => {
-      waiting.set(this.#id, { resolve, reject });
-      this.#helper.postMessage({ op: 'digest', id: this.#id, end: size });
+      this.#digest = { resolve, reject };
+      this.#helper.postMessage({ op: 'digest', id: this.#id });
     });
   }
 
   cancel(): void {
     if (this.#done) return;
     this.#done = true;
+    // Spans already sent are still hashed and answered: the writer waits for them before it
+    // reuses their memory.
     this.#helper.postMessage({ op: 'cancel', id: this.#id });
+    if (this.#spans.length === 0) jobs.delete(this.#id);
+  }
+
+  reply(r: Reply): void {
+    if (r.md5) {
+      jobs.delete(this.#id);
+      this.#digest?.resolve(Buffer.from(r.md5.buffer, r.md5.byteOffset, r.md5.byteLength));
+      return;
+    }
+    this.#spans.shift()?.resolve();
+    if (this.#done && !this.#digest && this.#spans.length === 0) jobs.delete(this.#id);
+  }
+
+  fail(e: Error): void {
+    for (const p of this.#spans.splice(0)) p.reject(e);
+    this.#digest?.reject(e);
   }
 }

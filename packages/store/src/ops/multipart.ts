@@ -89,7 +89,7 @@ export async function uploadPart(ctx: RequestContext): Promise<void> {
   }
   if (u.checksumAlgorithm && !plan.checksum)
     plan.checksum = { algorithm: u.checksumAlgorithm, trailer: false };
-  const blob = await ctx.backend.newBlob(ctx.bucket!);
+  const blob = await ctx.backend.newBlob(ctx.bucket!, plan.length);
   try {
     const body = await ingest(ctx, blob, plan);
     const { size } = await blob.finish();

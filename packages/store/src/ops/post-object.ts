@@ -40,15 +40,10 @@ export async function postObject(ctx: RequestContext): Promise<void> {
   }
   if (grant.accessKeyId !== undefined) ctx.logFields.accessKeyId = grant.accessKeyId;
 
-  const blob = await ctx.backend.newBlob(bucket.name);
+  // The form's length bounds the file's: a large form gets a staged writer.
+  const blob = await ctx.backend.newBlob(bucket.name, Number(ctx.header('content-length') ?? 0));
   try {
-    const received = await receiveFile(
-      form.file.stream,
-      blob,
-      grant.lengthRange,
-      plan.integrity,
-      Number(ctx.header('content-length') ?? 0),
-    );
+    const received = await receiveFile(form.file.stream, blob, grant.lengthRange, plan.integrity);
     const { size } = await blob.finish();
     ctx.logFields.bytesIn = size;
     const meta = await ctx.backend.commitObject(bucket.name, grant.key, blob, {

@@ -44,7 +44,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const condition = writeCondition(ctx);
   // Checked before the body too, so a doomed upload is refused before its bytes are sent.
   condition?.(ctx.backend.headObject(ctx.bucket!, key));
-  const blob = await ctx.backend.newBlob(ctx.bucket!);
+  const blob = await ctx.backend.newBlob(ctx.bucket!, plan.length);
   try {
     const body = await ingest(ctx, blob, plan);
     const { size } = await blob.finish();

@@ -53,11 +53,9 @@ export async function receiveFile(
   writer: BlobWriter,
   range: LengthRange | undefined,
   integrity: IntegrityPlan,
-  /** The request's Content-Length: a hint for how the MD5 is best computed (see body/md5.ts). */
-  expectedBytes = 0,
 ): Promise<Received> {
   const max = Math.min(range?.max ?? MAX_PUT_BYTES, MAX_PUT_BYTES);
-  const md5 = startMd5(writer, expectedBytes);
+  const md5 = startMd5(writer);
   const sum = integrity.checksum ? checksummer(integrity.checksum.algorithm) : undefined;
   const reclaim = reclaimer();
   let size = 0;
@@ -88,8 +86,8 @@ export async function receiveFile(
         MaxSizeAllowed: String(max),
       });
     }
-    await writer.settle?.();
-    digest = await md5.digest(size);
+    writer.flush?.();
+    digest = await md5.digest();
   } catch (e) {
     md5.cancel();
     await writer.abort();
