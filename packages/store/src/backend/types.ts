@@ -181,5 +181,7 @@ export interface Backend {
   ): Promise<ObjectMeta>;
   abortUpload(bucket: string, uploadId: string): Promise<void>;
 
+  /** Resolves once the bytes of every replaced or deleted version are gone (done after answers). */
+  released(): Promise<void>;
   close(): Promise<void>;
 }
