@@ -276,6 +276,9 @@ function postForm(endpoint: string, size: number): Promise<number> {
 const peakRss = (pid: number) =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const resetPeak = (pid: number) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
+/** Resident memory (VmRSS) of a process now, in MiB. */
+const rssNow = (pid: number) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 function md5Rate(size: number): number {
   const h = createHash('md5');
@@ -350,12 +353,12 @@ async function main(): Promise<void> {
     // (~26 MiB). That first start's idle RSS is reported too.
     const first = await start(chute(path.join(work, 'warmup')));
     await new Promise((r) => setTimeout(r, 500));
-    const rssCold = peakRss(first.proc.pid!);
+    const rssCold = rssNow(first.proc.pid!);
     await stop(first);
     const store = await start(chute(path.join(work, 'chute')));
     const pid = store.proc.pid!;
     await new Promise((r) => setTimeout(r, 500));
-    const rssIdle = peakRss(pid);
+    const rssIdle = rssNow(pid);
 
     // RSS flatness first, each size in its own peak window over a PUT, a GET and a POST.
     const rss: number[] = [];
@@ -429,6 +432,9 @@ async function main(): Promise<void> {
       .map((f) => path.join(blobs, f))
       .find((f) => statSync(f).size === SIZE)!;
     const fileServer = await start([SELF, '--serve', 'file', blob]);
+    // The store wrote the blob with direct I/O, so it is not in the page cache yet: one
+    // unmeasured read puts it there for both servers alike.
+    await get(`${fileServer.url}/`);
     for (let i = 0; i < RUNS; i++) {
       const f = await get(`${fileServer.url}/`);
       const g = await get(presign(store.url, 'GET', '/bench/big'));

@@ -6,6 +6,7 @@ import { drainOnClose } from '@chute/httpd';
 import { enforceAccess, makeAuthenticator, type Verify } from './auth.ts';
 import { FsBackend } from './backend/fs.ts';
 import type { Backend } from './backend/types.ts';
+import { compact } from './body/reclaim.ts';
 import { type Classified, classify } from './classify.ts';
 import { parseStoreConfig, type StoreConfig, type StoreConfigInput } from './config.ts';
 import { type LogFn, RequestContext } from './context.ts';
@@ -155,6 +156,7 @@ export async function createStore(
           const { port } = server.address() as AddressInfo;
           const host = config.host.includes(':') ? `[${config.host}]` : config.host;
           url = `http://${host}:${port}`;
+          compact();
           resolve({ port, url });
         });
       }),
