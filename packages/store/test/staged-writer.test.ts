@@ -5,6 +5,7 @@
  * memory the kernel refuses for direct I/O, and a body far shorter than announced.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -173,10 +174,13 @@ test('memory the kernel refuses for direct I/O: the blob falls back to buffered 
     },
   });
   const body = randomBytes(3 * SLOT_BYTES + 999);
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const before = fds();
   const { w, file, io } = await open(misaligned);
   assert.equal(w.direct, true);
   await feed(w, body);
   await w.finish();
+  assert.equal(fds(), before, 'both the direct and the buffered handle are closed');
   assert.equal(w.direct, false);
   assert.equal(io.enabled, false, 'the data directory stops trying');
   assert.ok(readFileSync(file).equals(body));
@@ -208,4 +212,30 @@ test('rings go back to the pool after finish and abort, and are reused', async (
   assert.equal(taken.length, 3);
   assert.equal(taken[1], taken[0]);
   assert.equal(taken[2], taken[0]);
+});
+
+test('a filesystem that refuses O_DIRECT at open (ramfs): buffered from the start, intact', async (t) => {
+  // ramfs has no direct I/O; Linux refuses the open with EINVAL after O_CREAT made the file.
+  // Mounting it takes root, which CI has (and must not silently skip).
+  if (process.getuid?.() !== 0) {
+    if (process.env['CI']) assert.fail('CI runs as root; this test needs to mount ramfs');
+    t.skip('mounting ramfs needs root');
+    return;
+  }
+  const mnt = mkdtempSync(path.join(tmpdir(), 'chute-ramfs-'));
+  dirs.push(mnt);
+  execFileSync('mount', ['-t', 'ramfs', 'ramfs', mnt]);
+  try {
+    const io: DirectIo = { enabled: true };
+    const body = randomBytes(2 * SLOT_BYTES + 4321);
+    const file = path.join(mnt, 'blob');
+    const w = await StagedBlobWriter.create('blob', mnt, file, new RingPool(), io);
+    assert.equal(w.direct, false);
+    assert.equal(io.enabled, false);
+    await feed(w, body);
+    await w.finish();
+    assert.ok(readFileSync(file).equals(body));
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
 });

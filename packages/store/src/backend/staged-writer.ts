@@ -43,8 +43,10 @@ export class StagedBlobWriter implements OwnedBlob {
   readonly #pool: RingPool;
   readonly #ring: Ring;
   readonly #io: DirectIo;
-  #fh: FileHandle;
+  /** The handle the file was created with (with O_DIRECT when #direct started true). */
+  readonly #fh: FileHandle;
   #direct: boolean;
+  /** A second, buffered handle, opened when direct I/O is refused mid-blob. */
   #buffered: Promise<FileHandle> | undefined;
   #observer: Span | undefined;
   /** Pending operations (write, observer) per slot, and who waits for the slot to be free. */
@@ -94,13 +96,16 @@ export class StagedBlobWriter implements OwnedBlob {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
         io.enabled = false;
+        // Linux checks O_DIRECT after O_CREAT has made the (empty) file: open it without O_EXCL.
+        const fh = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT, 0o644);
+        return new StagedBlobWriter(id, dir, path, fh, false, pool, io);
       }
     }
     const fh = await fsp.open(path, flags, 0o644);
     return new StagedBlobWriter(id, dir, path, fh, false, pool, io);
   }
 
-  /** Whether writes still go by direct I/O (for logs and tests). */
+  /** Whether writes still go by direct I/O (for tests). */
   get direct(): boolean {
     return this.#direct;
   }
@@ -180,12 +185,16 @@ export class StagedBlobWriter implements OwnedBlob {
         if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
         // Refused (alignment, or a filesystem that only pretends): the page cache it is.
         this.#io.enabled = false;
-        this.#buffered ??= fsp.open(this.#path, constants.O_WRONLY);
-        this.#fh = await this.#buffered;
         this.#direct = false;
+        this.#buffered ??= fsp.open(this.#path, constants.O_WRONLY);
       }
     }
-    await writeFully(this.#fh, span, pos);
+    await writeFully(await this.#plain(), span, pos);
+  }
+
+  /** The handle for buffered I/O: the one created, unless it was opened with O_DIRECT. */
+  #plain(): Promise<FileHandle> {
+    return this.#buffered ?? Promise.resolve(this.#fh);
   }
 
   /** Resolves once neither a write nor the observer holds `slot`. */
@@ -202,7 +211,7 @@ export class StagedBlobWriter implements OwnedBlob {
   async #close(): Promise<void> {
     await this.#fh.close().catch(() => {});
     const b = await this.#buffered?.catch(() => undefined);
-    if (b && b !== this.#fh) await b.close().catch(() => {});
+    await b?.close().catch(() => {});
   }
 
   flush(): void {
@@ -218,9 +227,11 @@ export class StagedBlobWriter implements OwnedBlob {
     if (this.#error) throw this.#error;
     this.#state = 'finished';
     try {
-      if (this.#padded) await this.#fh.truncate(this.#position);
+      // Either handle will do: truncate and fdatasync act on the file, not on the descriptor.
+      const fh = this.#direct ? this.#fh : await this.#plain();
+      if (this.#padded) await fh.truncate(this.#position);
       // O_DIRECT bypasses the page cache, not the device's cache nor the file's metadata.
-      await this.#fh.datasync();
+      await fh.datasync();
     } finally {
       await this.#close();
       this.#pool.give(this.#ring);
