@@ -157,6 +157,23 @@ test('an observer that rejects fails the blob; abort() still cleans up', async (
   assert.deepEqual(readdirSync(dir), []);
 });
 
+test('a write while the previous one still waits for a slot is refused, not reordered', async () => {
+  const { w } = await open();
+  const held: (() => void)[] = [];
+  w.onSpan(() => new Promise<void>((r) => held.push(r)));
+  let waiting: Promise<void> | undefined;
+  while (!waiting) waiting = w.write(randomBytes(300_000));
+  assert.throws(() => w.write(Buffer.from('overtaking')), /previous write/);
+  for (const r of held) r();
+  await waiting;
+  // Once it settled, writes go on.
+  const more = w.write(Buffer.from('next'));
+  for (const r of held) r();
+  await more;
+  for (const r of held) r();
+  await w.abort();
+});
+
 test('no write after flush(): the tail has been written rounded up', async () => {
   const { w } = await open();
   await w.write(randomBytes(100));

@@ -58,6 +58,7 @@ export class StagedBlobWriter implements OwnedBlob {
   /** The last write ran past the end (direct I/O rounds the tail up): truncate at finish. */
   #padded = false;
   #sealed = false;
+  #waiting = false;
   #error: unknown;
   #state: 'open' | 'finished' | 'aborted' = 'open';
 
@@ -117,7 +118,14 @@ export class StagedBlobWriter implements OwnedBlob {
   write(chunk: Buffer): Promise<void> | undefined {
     if (this.#error) throw this.#error;
     if (this.#state !== 'open' || this.#sealed) throw new Error('blob already flushed');
-    return this.#copy(chunk, 0);
+    // The rest of a waiting chunk has not been copied yet: a write now would overtake it.
+    if (this.#waiting) throw new Error('write() before the previous write settled');
+    const p = this.#copy(chunk, 0);
+    if (!p) return undefined;
+    this.#waiting = true;
+    return p.finally(() => {
+      this.#waiting = false;
+    });
   }
 
   #copy(chunk: Buffer, from: number): Promise<void> | undefined {

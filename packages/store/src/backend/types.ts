@@ -56,7 +56,10 @@ export interface ObjectMeta extends ObjectAttrs {
 
 /** A stream of bytes being written to a new, not yet visible blob. */
 export interface BlobWriter {
-  /** Queue bytes. Returns a promise when the caller must wait (bounded writes in flight). */
+  /**
+   * Queue bytes. Returns a promise when the caller must wait (bounded writes in flight, or the
+   * chunk not yet all taken): the next write() must not come before it settles.
+   */
   write(chunk: Buffer): Promise<void> | undefined;
   /** Flush and make durable; afterwards the blob can be committed. */
   finish(): Promise<{ size: number }>;

@@ -129,12 +129,18 @@ export async function ingest(ctx: RequestContext, writer: BlobWriter, plan: Body
       const payload = ctx.auth.kind === 'anonymous' ? undefined : ctx.auth.payload;
       const d = dechunker(streamingMode(payload, ctx.header('x-amz-content-sha256')));
       await consume(ctx.req, (raw) => {
-        let last: Promise<void> | undefined;
-        for (const b of d.push(raw)) {
-          const p = take(b);
-          if (p) last = last ? last.then(() => p) : p;
-        }
-        return last;
+        // One socket read can hold several decoded pieces; each waits for the writer to take
+        // the one before it.
+        const pieces = d.push(raw);
+        let i = 0;
+        const next = (): Promise<void> | undefined => {
+          while (i < pieces.length) {
+            const p = take(pieces[i++]!);
+            if (p) return p.then(next);
+          }
+          return undefined;
+        };
+        return next();
       });
       trailers = d.end();
     } else {
