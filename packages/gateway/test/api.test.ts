@@ -194,7 +194,9 @@ describe('grants (signing only)', () => {
     const ok = await post('/v1/grants', grantBody, { 'x-api-key': key.key });
     assert.equal(ok.status, 201);
     assert.match(((await ok.json()) as { key: string }).key, /^incoming\/backend\//);
-    const bad = await post('/v1/grants', grantBody, { 'x-api-key': `${key.key.slice(0, -1)}X` });
+    // One character changed (a random key ends in 'X' one time in 62: then it becomes 'Y').
+    const wrong = `${key.key.slice(0, -1)}${key.key.endsWith('X') ? 'Y' : 'X'}`;
+    const bad = await post('/v1/grants', grantBody, { 'x-api-key': wrong });
     assert.equal(bad.status, 401);
   });
 
