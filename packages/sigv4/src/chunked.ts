@@ -18,7 +18,9 @@ import type { ChunkSigningContext, PayloadMode, SignedHeaders, SignHeadersInput 
  * A pure incremental parser: push() takes bytes as they arrive and returns the decoded payload as
  * subarrays of the input (no copies). With signed chunks, a chunk's bytes are only released once
  * its signature has verified, so a caller never stores bytes nobody signed; memory is bounded by
- * the chunk size (maxChunkSize). end() checks the body was complete and returns the trailers.
+ * the chunk size (maxChunkSize). Unsigned chunks pass through as they arrive and may be of any
+ * size: the AWS SDK sends each piece of a stream body as one chunk (a 30 MB Buffer in a Readable
+ * is a 30 MB chunk), and S3 takes it. end() checks the body was complete and returns the trailers.
  */
 
 const SIZE_LINE = 0;
@@ -35,7 +37,7 @@ const UNSIGNED_SIZE_LINE = /^([0-9a-fA-F]{1,16})(?:;.*)?$/;
 const TRAILER = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*$/;
 
 export interface ChunkedDecoderOptions {
-  /** Largest chunk accepted, bytes. Defaults to 16 MiB. */
+  /** Largest signed chunk accepted (its bytes are held until it verifies), bytes. 16 MiB. */
   maxChunkSize?: number;
 }
 
@@ -173,7 +175,8 @@ export class ChunkedDecoder {
     const m = (this.#signed ? SIGNED_SIZE_LINE : UNSIGNED_SIZE_LINE).exec(line);
     if (m === null) throw malformed(`bad chunk header "${line.slice(0, 100)}"`);
     const size = Number.parseInt(m[1]!, 16);
-    if (size > this.#maxChunk) throw malformed(`chunk of ${size} bytes exceeds ${this.#maxChunk}`);
+    if (this.#signed && size > this.#maxChunk)
+      throw malformed(`signed chunk of ${size} bytes exceeds ${this.#maxChunk}`);
     this.#chunks++;
     if (this.#signed) this.#claimed = m[2]!;
     if (size > 0) {

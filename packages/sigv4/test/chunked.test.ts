@@ -263,6 +263,18 @@ describe('ChunkedDecoder framing', () => {
     assert.equal(d.decodedLength, small.length);
   });
 
+  it('unsigned: a chunk of 20 MiB (the SDK sends one per stream piece) passes through as it arrives', () => {
+    const data = Buffer.alloc(20 * 1024 * 1024, 0x61);
+    const body = encodeUnsignedChunks(data, { chunkSize: data.length, trailers });
+    const d = new ChunkedDecoder({ kind: 'streaming-unsigned-trailer' });
+    // The first MiB is released before the chunk is complete: nothing is held back.
+    const first = d.push(body.subarray(0, 1024 * 1024));
+    assert.ok(first.reduce((n, b) => n + b.length, 0) > 1000 * 1024);
+    d.push(body.subarray(1024 * 1024));
+    assert.equal(d.decodedLength, data.length);
+    assert.deepEqual(d.end(), trailers);
+  });
+
   const bad: [string, PayloadMode, string, string][] = [
     ['size "zz"', UNSIGNED, 'zz\r\nab\r\n0\r\n\r\n', 'InvalidRequest'],
     ['no CRLF after data ("abX")', UNSIGNED, '2\r\nabX\r\n0\r\n\r\n', 'InvalidRequest'],
@@ -275,7 +287,12 @@ describe('ChunkedDecoder framing', () => {
       '0\r\nx-amz-trailer-signature:ab\r\n\r\n',
       'InvalidRequest',
     ],
-    ['chunk of 0x2000000 bytes (over 16 MiB)', UNSIGNED, '2000000\r\n', 'InvalidRequest'],
+    [
+      'signed chunk of 0x2000000 bytes (over 16 MiB, held until verified)',
+      signedMode(ctx),
+      `2000000;chunk-signature=${'a'.repeat(64)}\r\n`,
+      'InvalidRequest',
+    ],
     ['signed chunk without chunk-signature', signedMode(ctx), '2\r\nab\r\n', 'InvalidRequest'],
     [
       'signed chunk with a 63-digit signature',
