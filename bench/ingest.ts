@@ -350,7 +350,7 @@ async function main(): Promise<void> {
     ];
     // One start first, so the measured store starts as it does every time but the first after
     // an install or an edit: from Node's compile cache, without loading the TypeScript stripper
-    // (~26 MiB). That first start's idle RSS is reported too.
+    // (~26 MiB). That start's idle RSS is reported too (cold only if the cache was empty).
     const first = await start(chute(path.join(work, 'warmup')));
     await new Promise((r) => setTimeout(r, 500));
     const rssCold = rssNow(first.proc.pid!);
@@ -481,7 +481,7 @@ async function main(): Promise<void> {
       target: `≥ 0.8×file: ${ratio(m('get/file'))}`,
       ok: m('get/file') >= 0.8,
     });
-    rows.push({ name: 'RSS chute s3, idle after the first start (MiB)', value: rssCold.toFixed(0) });
+    rows.push({ name: "RSS chute s3, idle after the bench's first start (MiB)", value: rssCold.toFixed(0) });
     rows.push({ name: 'RSS chute s3, idle after a warm start (MiB)', value: rssIdle.toFixed(0) });
     RSS_SIZES.forEach((size, i) => {
       rows.push({
