@@ -6,6 +6,7 @@ import type { S3Error } from '@chute/errors';
 import { getAwsChunkedEncodingStream } from '@smithy/core/serde';
 import {
   ChunkedDecoder,
+  type ChunkedDecoderOptions,
   encodeSignedChunks,
   encodeUnsignedChunks,
   signChunkedUpload,
@@ -50,17 +51,21 @@ const signedMode = (seed: ChunkSigningContext, trailer = false): PayloadMode => 
 });
 const UNSIGNED: PayloadMode = { kind: 'streaming-unsigned-trailer' };
 
-function decodeAll(mode: PayloadMode, pieces: Buffer[]): { data: Buffer; trailers: Record<string, string> } {
+function decodeAll(
+  mode: PayloadMode,
+  pieces: Buffer[],
+  options?: ChunkedDecoderOptions,
+): { data: Buffer; trailers: Record<string, string> } {
   if (mode.kind !== 'streaming-signed' && mode.kind !== 'streaming-unsigned-trailer') throw new Error('mode');
-  const d = new ChunkedDecoder(mode);
+  const d = new ChunkedDecoder(mode, options);
   const out: Buffer[] = [];
   for (const p of pieces) out.push(...d.push(p));
   const trailers = d.end();
   return { data: Buffer.concat(out), trailers };
 }
 
-function decodeError(mode: PayloadMode, body: Buffer): S3Error {
-  return s3ErrorOf(() => decodeAll(mode, [body]));
+function decodeError(mode: PayloadMode, body: Buffer, options?: ChunkedDecoderOptions): S3Error {
+  return s3ErrorOf(() => decodeAll(mode, [body], options));
 }
 
 describe('aws-chunked (doc example)', () => {
@@ -206,6 +211,8 @@ describe('aws-chunked (trailers, doc example)', () => {
 });
 
 describe('ChunkedDecoder framing', () => {
+  // 7-byte chunks exercise the parser; the 8 KiB rule has its own tests below.
+  const tiny: ChunkedDecoderOptions = { minChunkSize: 1 };
   const small = Buffer.from('hello, chunked world! 0123456789');
   const ctx = docContext();
   const trailers = { 'x-amz-checksum-crc32': 'AAAAAA==' };
@@ -224,14 +231,14 @@ describe('ChunkedDecoder framing', () => {
   for (const [name, mode, body, expectedTrailers] of variants) {
     it(`${name}: decodes pushed byte by byte`, () => {
       const pieces = [...body].map((b) => Buffer.from([b]));
-      const r = decodeAll(mode, pieces);
+      const r = decodeAll(mode, pieces, tiny);
       assert.ok(r.data.equals(small));
       assert.deepEqual(r.trailers, expectedTrailers);
     });
 
     it(`${name}: decodes split in two at every one of ${body.length + 1} positions`, () => {
       for (let at = 0; at <= body.length; at++) {
-        const r = decodeAll(mode, [body.subarray(0, at), body.subarray(at)]);
+        const r = decodeAll(mode, [body.subarray(0, at), body.subarray(at)], tiny);
         assert.ok(r.data.equals(small), `split at ${at}`);
         assert.deepEqual(r.trailers, expectedTrailers);
       }
@@ -243,14 +250,14 @@ describe('ChunkedDecoder framing', () => {
       const bareEnd = body.indexOf('\r\n0\r\n') + 5;
       for (let at = 0; at < body.length; at++) {
         if (mode.kind === 'streaming-unsigned-trailer' && at === bareEnd) continue;
-        const e = s3ErrorOf(() => decodeAll(mode, [body.subarray(0, at)]));
+        const e = s3ErrorOf(() => decodeAll(mode, [body.subarray(0, at)], tiny));
         assert.equal(e.code, 'IncompleteBody', `truncated at ${at}`);
       }
     });
 
     it(`${name}: refuses a trailing "x" after the end: InvalidRequest`, () => {
       if (name.includes('bare')) return; // "0\r\nx" reads as a trailer line there; covered below
-      assert.equal(decodeError(mode, Buffer.concat([body, Buffer.from('x')])).code, 'InvalidRequest');
+      assert.equal(decodeError(mode, Buffer.concat([body, Buffer.from('x')]), tiny).code, 'InvalidRequest');
     });
   }
 
@@ -304,7 +311,7 @@ describe('ChunkedDecoder framing', () => {
   ];
   for (const [what, mode, text, code] of bad) {
     it(`refuses ${what}: ${code}`, () => {
-      assert.equal(decodeError(mode, Buffer.from(text, 'latin1')).code, code);
+      assert.equal(decodeError(mode, Buffer.from(text, 'latin1'), tiny).code, code);
     });
   }
 
@@ -313,7 +320,7 @@ describe('ChunkedDecoder framing', () => {
     const body = encodeSignedChunks(data, ctx, { chunkSize: 7 }).toString('latin1');
     const [c1, c2, rest] = body.split(/(?<=\r\n)(?=[0-9a-f]+;)/);
     const swapped = Buffer.from(`${c2}${c1}${rest}`, 'latin1');
-    assert.equal(decodeError(signedMode(ctx), swapped).code, 'SignatureDoesNotMatch');
+    assert.equal(decodeError(signedMode(ctx), swapped, tiny).code, 'SignatureDoesNotMatch');
   });
 
   it('signChunkedUpload produces a request our verifier and decoder accept end to end', () => {
@@ -342,6 +349,51 @@ describe('ChunkedDecoder framing', () => {
   });
 });
 
+describe('aws-chunked: only the last chunk with data may be under 8 KiB', () => {
+  const ctx = docContext();
+  const data = Buffer.alloc(3 * 8192, 0x61);
+
+  it('8192-byte chunks and a short last one decode, signed and unsigned', () => {
+    const tail = data.subarray(0, 2 * 8192 + 5);
+    const short = data.subarray(0, 100);
+    const cases = [
+      [signedMode(ctx), encodeSignedChunks(tail, ctx, { chunkSize: 8192 }), tail],
+      [UNSIGNED, encodeUnsignedChunks(tail, { chunkSize: 8192 }), tail],
+      [UNSIGNED, encodeUnsignedChunks(short, { chunkSize: 8192 }), short],
+    ] as const;
+    for (const [mode, body, expected] of cases) assert.ok(decodeAll(mode, [body]).data.equals(expected));
+  });
+
+  it('a 4096-byte chunk followed by more data → InvalidChunkSizeError naming the next chunk and the short size', () => {
+    for (const [mode, body] of [
+      [signedMode(ctx), encodeSignedChunks(data, ctx, { chunkSize: 4096 })],
+      [UNSIGNED, encodeUnsignedChunks(data, { chunkSize: 4096 })],
+    ] as const) {
+      const e = decodeError(mode, body);
+      assert.equal(e.code, 'InvalidChunkSizeError');
+      assert.equal(e.status, 400);
+      assert.equal(e.message, 'Only the last chunk is allowed to have a size less than 8192 bytes');
+      // As S3 reports it: noticed at chunk 2's header, about chunk 1's size.
+      assert.deepEqual(e.details, { Chunk: '2', BadChunkSize: '4096' });
+    }
+  });
+
+  it('a short chunk in the middle (8192, 100, 8192) is refused at the third', () => {
+    const body = Buffer.concat([
+      Buffer.from('2000\r\n'),
+      data.subarray(0, 8192),
+      Buffer.from('\r\n64\r\n'),
+      data.subarray(0, 100),
+      Buffer.from('\r\n2000\r\n'),
+      data.subarray(0, 8192),
+      Buffer.from('\r\n0\r\n\r\n'),
+    ]);
+    const e = decodeError(UNSIGNED, body);
+    assert.equal(e.code, 'InvalidChunkSizeError');
+    assert.deepEqual(e.details, { Chunk: '3', BadChunkSize: '100' });
+  });
+});
+
 describe('aws-chunked from the AWS SDK v3 encoder (STREAMING-UNSIGNED-PAYLOAD-TRAILER)', () => {
   const sdkBody = async (pieces: Buffer[], withChecksum: boolean): Promise<Buffer> => {
     const all = Buffer.concat(pieces);
@@ -362,7 +414,8 @@ describe('aws-chunked from the AWS SDK v3 encoder (STREAMING-UNSIGNED-PAYLOAD-TR
     for await (const c of stream) out.push(Buffer.from(c));
     return Buffer.concat(out);
   };
-  const pieces = [Buffer.alloc(70000, 1), Buffer.from('tail'), Buffer.alloc(8192, 2)];
+  // Each stream piece is one chunk; only the last may be under 8 KiB (see above).
+  const pieces = [Buffer.alloc(70000, 1), Buffer.alloc(8192, 2), Buffer.from('tail')];
 
   it('decodes what the SDK sends with its x-amz-checksum-crc32 trailer, pushed in 1000-byte pieces', async () => {
     const body = await sdkBody(pieces, true);

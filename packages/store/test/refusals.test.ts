@@ -222,6 +222,23 @@ describe('refusals', () => {
     });
     expectError(res, 400, 'IncompleteBody');
   });
+  test('aws-chunked chunk of 4096 bytes followed by more data → 400 InvalidChunkSizeError', async () => {
+    const piece = 'a'.repeat(4096);
+    const body = `1000\r\n${piece}\r\n1000\r\n${piece}\r\n0\r\n\r\n`;
+    const s = signFor(r.url, 'PUT', `/${B}/small-chunks`, {
+      headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '8192' },
+      payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+    });
+    const res = await rawRequest(s.url, {
+      method: 'PUT',
+      headers: { ...s.headers, 'content-length': body.length },
+      body,
+    });
+    expectError(res, 400, 'InvalidChunkSizeError');
+    assert.match(res.body, /<Chunk>2<\/Chunk><BadChunkSize>4096<\/BadChunkSize>/);
+    const head = await req('HEAD', `/${B}/small-chunks`);
+    assert.equal(head.status, 404);
+  });
   test('key of 1025 bytes → 400 KeyTooLongError', async () => {
     expectError(await put('k'.repeat(1025), 'x'), 400, 'KeyTooLongError');
   });
