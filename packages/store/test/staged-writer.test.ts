@@ -144,6 +144,26 @@ test('abort() waits for the spans the observer holds before the ring is reused, 
   assert.throws(() => statSync(file));
 });
 
+test('abort() while a write waits for a slot: the rest of that chunk is never written', async () => {
+  const pool = new RingPool();
+  const { w, dir } = await open(pool);
+  const held: (() => void)[] = [];
+  w.onSpan(() => new Promise<void>((r) => held.push(r)));
+  let waiting: Promise<void> | undefined;
+  while (!waiting) waiting = w.write(Buffer.alloc(300_000, 0x62));
+  const settled = waiting.then(
+    () => 'resolved',
+    (e: Error) => e.message,
+  );
+  const aborted = w.abort();
+  for (const r of held.splice(0)) r();
+  await aborted;
+  assert.equal(await settled, 'blob aborted');
+  // Nothing was emitted after the abort: no span is left unreleased.
+  assert.equal(held.length, 0);
+  assert.deepEqual(readdirSync(dir), []);
+});
+
 test('an observer that rejects fails the blob; abort() still cleans up', async () => {
   const { w, dir } = await open();
   w.onSpan(async () => {

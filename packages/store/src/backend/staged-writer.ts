@@ -136,6 +136,8 @@ export class StagedBlobWriter implements OwnedBlob {
         // The ring is full: take the rest of the chunk once this slot is written and hashed.
         return this.#free(slot).then(() => {
           if (this.#error) throw this.#error;
+          // Aborted meanwhile: the ring is on its way back to the pool, write nothing more.
+          if (this.#state !== 'open') throw new Error('blob aborted');
           return this.#copy(chunk, i);
         });
       }
