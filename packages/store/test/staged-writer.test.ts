@@ -203,10 +203,18 @@ test('no write after flush(): the tail has been written rounded up', async () =>
 });
 
 test('memory the kernel refuses for direct I/O: the blob falls back to buffered writes, intact', async () => {
-  // A ring whose view starts 16 bytes into its memory: never aligned for O_DIRECT.
+  // A ring whose view starts 16 bytes into page-aligned memory (a wasm memory, as the pool's):
+  // never aligned for O_DIRECT. (A plain SharedArrayBuffer's start is wherever malloc put it,
+  // so 16 bytes into one can happen to be aligned: that made this test flaky once.)
+  const Memory = (
+    globalThis as unknown as {
+      WebAssembly: { Memory: new (d: object) => { buffer: SharedArrayBuffer } };
+    }
+  ).WebAssembly.Memory;
   const misaligned: RingPool = Object.assign(new RingPool(), {
     take(): Ring {
-      const memory = new SharedArrayBuffer(SLOT_BYTES * RING_SLOTS + 16);
+      const pages = (SLOT_BYTES * RING_SLOTS) / 65536 + 1;
+      const memory = new Memory({ initial: pages, maximum: pages, shared: true }).buffer;
       return { memory, bytes: Buffer.from(memory, 16, SLOT_BYTES * RING_SLOTS) };
     },
   });
