@@ -272,13 +272,13 @@ function postForm(endpoint: string, size: number): Promise<number> {
   });
 }
 
-/** Peak RSS (VmHWM) of a process in MiB; resetPeak() starts a new measurement window. */
-const peakRss = (pid: number) =>
-  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+/** A memory figure of a process from /proc/<pid>/status (VmHWM: peak, VmRSS: now), in MiB. */
+const memory = (pid: number, field: 'VmHWM' | 'VmRSS') =>
+  Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const peakRss = (pid: number) => memory(pid, 'VmHWM');
+const rssNow = (pid: number) => memory(pid, 'VmRSS');
+/** Starts a new peak (VmHWM) window. */
 const resetPeak = (pid: number) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
-/** Resident memory (VmRSS) of a process now, in MiB. */
-const rssNow = (pid: number) =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 function md5Rate(size: number): number {
   const h = createHash('md5');

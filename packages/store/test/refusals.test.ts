@@ -209,31 +209,24 @@ describe('refusals', () => {
       'InvalidRequest',
     );
   });
-  test('aws-chunked body shorter than x-amz-decoded-content-length → 400 IncompleteBody', async () => {
-    const body = '5\r\nhello\r\n0\r\n\r\n';
-    const s = signFor(r.url, 'PUT', `/${B}/short`, {
-      headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '10' },
+  /** A PUT of an unsigned aws-chunked `body` announcing `decoded` bytes. */
+  const putChunked = (key: string, body: string, decoded: number) => {
+    const s = signFor(r.url, 'PUT', `/${B}/${key}`, {
+      headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(decoded) },
       payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
     });
-    const res = await rawRequest(s.url, {
+    return rawRequest(s.url, {
       method: 'PUT',
       headers: { ...s.headers, 'content-length': body.length },
       body,
     });
-    expectError(res, 400, 'IncompleteBody');
+  };
+  test('aws-chunked body shorter than x-amz-decoded-content-length → 400 IncompleteBody', async () => {
+    expectError(await putChunked('short', '5\r\nhello\r\n0\r\n\r\n', 10), 400, 'IncompleteBody');
   });
   test('aws-chunked chunk of 4096 bytes followed by more data → 400 InvalidChunkSizeError', async () => {
     const piece = 'a'.repeat(4096);
-    const body = `1000\r\n${piece}\r\n1000\r\n${piece}\r\n0\r\n\r\n`;
-    const s = signFor(r.url, 'PUT', `/${B}/small-chunks`, {
-      headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '8192' },
-      payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
-    });
-    const res = await rawRequest(s.url, {
-      method: 'PUT',
-      headers: { ...s.headers, 'content-length': body.length },
-      body,
-    });
+    const res = await putChunked('small-chunks', `1000\r\n${piece}\r\n1000\r\n${piece}\r\n0\r\n\r\n`, 8192);
     expectError(res, 400, 'InvalidChunkSizeError');
     assert.match(res.body, /<Chunk>2<\/Chunk><BadChunkSize>4096<\/BadChunkSize>/);
     const head = await req('HEAD', `/${B}/small-chunks`);

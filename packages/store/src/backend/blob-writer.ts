@@ -1,14 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
-import fsp from 'node:fs/promises';
 import { fsyncDir } from './durable.ts';
-import type { BlobWriter } from './types.ts';
-
-/** What the backend needs of either writer once the bytes are in: the blob's id, and custody. */
-export interface OwnedBlob extends BlobWriter {
-  readonly id: string;
-  /** After a commit the blob belongs to a record; abort() must no longer delete it. */
-  adopt(): void;
-}
+import { FileBlob } from './file-blob.ts';
 
 const WRITE_BATCH = 1 << 20;
 const MAX_IN_FLIGHT = 4;
@@ -19,10 +11,7 @@ const SYNC_EVERY = 256 << 20;
  * A blob of unknown or small size (below STAGE_MIN_BYTES): chunks are batched into ~1 MiB
  * pwritev calls through the page cache, at most MAX_IN_FLIGHT at once.
  */
-export class BufferedBlobWriter implements OwnedBlob {
-  readonly id: string;
-  readonly #path: string;
-  readonly #dir: string;
+export class BufferedBlobWriter extends FileBlob {
   readonly #fh: FileHandle;
   #batch: Buffer[] = [];
   #batchBytes = 0;
@@ -30,12 +19,9 @@ export class BufferedBlobWriter implements OwnedBlob {
   #sinceSync = 0;
   readonly #inFlight = new Set<Promise<void>>();
   #error: unknown;
-  #state: 'open' | 'finished' | 'aborted' = 'open';
 
   constructor(id: string, dir: string, path: string, fh: FileHandle) {
-    this.id = id;
-    this.#dir = dir;
-    this.#path = path;
+    super(id, dir, path);
     this.#fh = fh;
   }
 
@@ -98,30 +84,20 @@ export class BufferedBlobWriter implements OwnedBlob {
   }
 
   async finish(): Promise<{ size: number }> {
-    if (this.#state !== 'open') throw new Error('blob already finished');
+    if (this.state !== 'open') throw new Error('blob already finished');
     if (this.#error) throw this.#error;
     this.#flush();
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
     if (this.#error) throw this.#error;
     await this.#fh.datasync();
     await this.#fh.close();
-    await fsyncDir(this.#dir);
-    this.#state = 'finished';
+    await fsyncDir(this.dir);
+    this.state = 'finished';
     return { size: this.#position };
   }
 
-  async abort(): Promise<void> {
-    if (this.#state === 'aborted') return;
-    const wasOpen = this.#state === 'open';
-    this.#state = 'aborted';
-    if (wasOpen) {
-      await Promise.allSettled([...this.#inFlight]);
-      await this.#fh.close().catch(() => {});
-    }
-    await fsp.unlink(this.#path).catch(() => {});
-  }
-
-  adopt(): void {
-    this.#state = 'aborted';
+  protected async letGo(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#fh.close().catch(() => {});
   }
 }

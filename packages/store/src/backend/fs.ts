@@ -3,8 +3,9 @@ import { createReadStream, close as fsClose, open as fsOpen, read as fsRead } fr
 import fsp from 'node:fs/promises';
 import { S3Error } from '@chute/errors';
 import { compareUtf8, lowerBound } from '../keys.ts';
-import { BufferedBlobWriter, type OwnedBlob } from './blob-writer.ts';
+import { BufferedBlobWriter } from './blob-writer.ts';
 import { fsyncDir, writeDurable } from './durable.ts';
+import type { FileBlob } from './file-blob.ts';
 import { KeyedLock } from './lock.ts';
 import { safeJoin } from './paths.ts';
 import { RingPool } from './ring.ts';
@@ -348,7 +349,7 @@ export class FsBackend implements Backend {
     throw new Error('object kept changing while being opened');
   }
 
-  async newBlob(bucket: string, sizeHint = 0): Promise<OwnedBlob> {
+  async newBlob(bucket: string, sizeHint = 0): Promise<FileBlob> {
     this.#bucket(bucket);
     const id = newId();
     const dir = this.#p('buckets', bucket, 'blobs');
@@ -394,7 +395,7 @@ export class FsBackend implements Backend {
     fields: ObjectAttrs & { size: number; etag: string; partsCount?: number },
     precondition?: (current: ObjectMeta | undefined) => void,
   ): Promise<ObjectMeta> {
-    const w = blob as OwnedBlob;
+    const w = blob as FileBlob;
     return this.#lock.run(`key:${bucket}/${key}`, async () => {
       precondition?.(this.#bucket(bucket).objects.get(key));
       const meta: ObjectMeta = { ...fields, key, lastModified: Date.now(), blob: w.id };
@@ -529,7 +530,7 @@ export class FsBackend implements Backend {
     blob: BlobWriter,
     fields: Omit<PartInfo, 'blob' | 'lastModified' | 'partNumber'>,
   ): Promise<PartInfo> {
-    const w = blob as OwnedBlob;
+    const w = blob as FileBlob;
     return this.#lock.run(`upload:${bucket}/${uploadId}`, async () => {
       const u = this.#upload(bucket, uploadId);
       const part: PartInfo = { ...fields, partNumber, lastModified: Date.now(), blob: w.id };

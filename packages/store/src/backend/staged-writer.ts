@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import fsp from 'node:fs/promises';
-import type { OwnedBlob } from './blob-writer.ts';
 import { fsyncDir } from './durable.ts';
+import { FileBlob } from './file-blob.ts';
 import { RING_SLOTS, type Ring, type RingPool, SLOT_BYTES } from './ring.ts';
 
 /** Bodies announced at least this large are staged (below it the buffered writer is cheaper). */
@@ -36,10 +36,7 @@ type Span = (span: Buffer) => Promise<void>;
  * DMA. Where the filesystem or the memory refuses direct I/O (EINVAL), the same ring is written
  * through the page cache instead, and the data directory stops trying.
  */
-export class StagedBlobWriter implements OwnedBlob {
-  readonly id: string;
-  readonly #path: string;
-  readonly #dir: string;
+export class StagedBlobWriter extends FileBlob {
   readonly #pool: RingPool;
   readonly #ring: Ring;
   readonly #io: DirectIo;
@@ -60,7 +57,6 @@ export class StagedBlobWriter implements OwnedBlob {
   #sealed = false;
   #waiting = false;
   #error: unknown;
-  #state: 'open' | 'finished' | 'aborted' = 'open';
 
   private constructor(
     id: string,
@@ -71,9 +67,7 @@ export class StagedBlobWriter implements OwnedBlob {
     pool: RingPool,
     io: DirectIo,
   ) {
-    this.id = id;
-    this.#dir = dir;
-    this.#path = path;
+    super(id, dir, path);
     this.#fh = fh;
     this.#direct = direct;
     this.#pool = pool;
@@ -117,7 +111,7 @@ export class StagedBlobWriter implements OwnedBlob {
 
   write(chunk: Buffer): Promise<void> | undefined {
     if (this.#error) throw this.#error;
-    if (this.#state !== 'open' || this.#sealed) throw new Error('blob already flushed');
+    if (this.state !== 'open' || this.#sealed) throw new Error('blob already flushed');
     // The rest of a waiting chunk has not been copied yet: a write now would overtake it.
     if (this.#waiting) throw new Error('write() before the previous write settled');
     const p = this.#copy(chunk, 0);
@@ -137,7 +131,7 @@ export class StagedBlobWriter implements OwnedBlob {
         return this.#free(slot).then(() => {
           if (this.#error) throw this.#error;
           // Aborted meanwhile: the ring is on its way back to the pool, write nothing more.
-          if (this.#state !== 'open') throw new Error('blob aborted');
+          if (this.state !== 'open') throw new Error('blob aborted');
           return this.#copy(chunk, i);
         });
       }
@@ -196,7 +190,7 @@ export class StagedBlobWriter implements OwnedBlob {
         // Refused (alignment, or a filesystem that only pretends): the page cache it is.
         this.#io.enabled = false;
         this.#direct = false;
-        this.#buffered ??= fsp.open(this.#path, constants.O_WRONLY);
+        this.#buffered ??= fsp.open(this.path, constants.O_WRONLY);
       }
     }
     await writeFully(await this.#plain(), span, pos);
@@ -227,15 +221,15 @@ export class StagedBlobWriter implements OwnedBlob {
   flush(): void {
     // Terminal: a write after a short tail would start off the block alignment.
     this.#sealed = true;
-    if (this.#state === 'open' && this.#fill > 0) this.#emit();
+    if (this.state === 'open' && this.#fill > 0) this.#emit();
   }
 
   async finish(): Promise<{ size: number }> {
-    if (this.#state !== 'open') throw new Error('blob already finished');
+    if (this.state !== 'open') throw new Error('blob already finished');
     this.flush();
     await this.#idle();
     if (this.#error) throw this.#error;
-    this.#state = 'finished';
+    this.state = 'finished';
     try {
       // Either handle will do: truncate and fdatasync act on the file, not on the descriptor.
       const fh = this.#direct ? this.#fh : await this.#plain();
@@ -246,25 +240,15 @@ export class StagedBlobWriter implements OwnedBlob {
       await this.#close();
       this.#pool.give(this.#ring);
     }
-    await fsyncDir(this.#dir);
+    await fsyncDir(this.dir);
     return { size: this.#position };
   }
 
-  async abort(): Promise<void> {
-    if (this.#state === 'aborted') return;
-    const wasOpen = this.#state === 'open';
-    this.#state = 'aborted';
-    if (wasOpen) {
-      // Writes and hashes in flight still read the ring: it goes back only when they are done.
-      await this.#idle();
-      await this.#close();
-      this.#pool.give(this.#ring);
-    }
-    await fsp.unlink(this.#path).catch(() => {});
-  }
-
-  adopt(): void {
-    this.#state = 'aborted';
+  protected async letGo(): Promise<void> {
+    // Writes and hashes in flight still read the ring: it goes back only when they are done.
+    await this.#idle();
+    await this.#close();
+    this.#pool.give(this.#ring);
   }
 }
 
