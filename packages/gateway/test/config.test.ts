@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, parseConfig, redactConfig, sha256Hex } from '../src/config/index.ts';
-import { route } from '../src/routes/index.ts';
+import { hashApiKey as sha256Hex } from '../src/auth/api-keys.ts';
+import { ConfigError, parseConfig, redactConfig } from '../src/config/index.ts';
+import { route } from '../src/rules/index.ts';
 
 const SECRET = 'dev-secret-dev-secret-dev-secret-0123';
 const KEY = `ck_${'a'.repeat(40)}`;

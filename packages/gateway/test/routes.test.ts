@@ -10,7 +10,7 @@ import {
   type RouteRule,
   route,
   routeFromSpec,
-} from '../src/routes/index.ts';
+} from '../src/rules/index.ts';
 
 const logo = route('logo')
   .types('image/png', 'image/jpeg', 'image/webp', 'image/gif')

@@ -84,4 +84,21 @@ CREATE INDEX uploads_user_quota ON uploads (user_id, created_at, id, state, expi
 DROP INDEX uploads_user_created;
 `,
   },
+  {
+    version: 3,
+    name: 'the rule each grant was signed under',
+    // complete judges an upload by the rule its grant was signed for, not by the config of the
+    // moment (a route changed or removed in between must not change the verdict). Rules are
+    // stored once each, by fingerprint (rules/fingerprint.ts); a grant records the fingerprint.
+    // Rows made before this migration have none and are judged by the config, as they were.
+    sql: `
+CREATE TABLE rules (
+  hash       TEXT PRIMARY KEY,
+  route      TEXT NOT NULL,
+  rule       TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+ALTER TABLE uploads ADD COLUMN rule_hash TEXT;
+`,
+  },
 ];

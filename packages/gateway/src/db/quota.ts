@@ -1,5 +1,5 @@
 import { ChuteError } from '@chute/errors';
-import { formatSize } from '../size.ts';
+import { formatSize } from '../units/size.ts';
 import type { Executor } from './driver.ts';
 import type { LedgerRow } from './quota-ledger.ts';
 import type { QuotaLimits, UploadState } from './types.ts';

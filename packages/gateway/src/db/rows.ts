@@ -5,6 +5,7 @@ export const UPLOAD_COLUMNS = {
   id: 'id',
   userId: 'user_id',
   route: 'route',
+  ruleHash: 'rule_hash',
   state: 'state',
   method: 'method',
   incomingKey: 'incoming_key',

@@ -18,6 +18,8 @@ export interface Upload {
   id: string;
   userId: string;
   route: string;
+  /** Fingerprint of the rule the grant was signed under (FrozenRules); null for rows older than that. */
+  ruleHash: string | null;
   state: UploadState;
   method: UploadMethod;
   incomingKey: string;
@@ -42,6 +44,7 @@ export interface NewGrant {
   id: string;
   userId: string;
   route: string;
+  ruleHash: string;
   method: UploadMethod;
   incomingKey: string;
   filename: string;

@@ -1,6 +1,7 @@
 import { ChuteError } from '@chute/errors';
+import type { Services } from '../services.ts';
 import { visibleUpload } from './access.ts';
-import { type Api, authenticate, type Ctx } from './env.ts';
+import { authenticate, type Ctx } from './context.ts';
 
 /** Long enough to start a download; short because the URL is a bearer credential once leaked. */
 export const DOWNLOAD_URL_SECONDS = 60;
@@ -10,13 +11,13 @@ export const DOWNLOAD_URL_SECONDS = 60;
  * owner, reviewers and admins. Served as an attachment with the type read from the bytes: a file
  * from users must never render inline on storage's origin (stored XSS).
  */
-export function getDownload(api: Api) {
+export function getDownload(services: Services) {
   return async (c: Ctx) => {
-    const principal = await authenticate(c, api);
-    const upload = await visibleUpload(api, principal, c.req.param('id') ?? '', { reviewers: true });
+    const principal = await authenticate(c, services);
+    const upload = await visibleUpload(services, principal, c.req.param('id') ?? '', { reviewers: true });
     if (upload.fileKey === null || upload.state === 'rejected')
       throw new ChuteError('not_found', { message: 'No such file.' });
-    const url = api.storage.presignGet({
+    const url = services.storage.presignGet({
       key: upload.fileKey,
       expiresIn: DOWNLOAD_URL_SECONDS,
       responseContentDisposition: contentDisposition(upload.filename),

@@ -1,6 +1,6 @@
 import { GATEWAY_CODES } from '@chute/errors';
 import { z } from 'zod';
-import type { Ctx } from './env.ts';
+import type { Ctx } from './context.ts';
 import { DownloadLink, ErrorBody, Grant, GrantRequest, UploadList, UploadView } from './schemas.ts';
 
 /**

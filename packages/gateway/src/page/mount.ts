@@ -5,8 +5,8 @@ import type { Hono } from 'hono';
 import { mintToken } from '../auth/mint.ts';
 import type { Role } from '../auth/principal.ts';
 import type { GatewayConfig } from '../config/parse.ts';
-import type { Env } from '../http/env.ts';
-import { formatSize } from '../size.ts';
+import type { Env } from '../http/context.ts';
+import { formatSize } from '../units/size.ts';
 
 /**
  * The upload page at `/`: one HTML file and one ES module, no build step, served with a strict

@@ -1,5 +1,5 @@
-import type { Deps } from './deps.ts';
-import { isUploadId } from './ids.ts';
+import { isUploadId } from '../domain/ids.ts';
+import type { BaseServices } from '../services.ts';
 
 export interface SweepReport {
   /** false when another instance held the sweep lock and this one did nothing. */
@@ -24,19 +24,19 @@ const INCOMING = /^incoming\/[^/]+\/(up_[0-9A-Za-z]{22})$/;
  * 3. `uploaded` claims older than STALE_CLAIM_MS handed back to `granted`, so complete can run again.
  */
 export class Sweeper {
-  readonly #deps: Deps;
+  readonly #services: BaseServices;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<SweepReport> | undefined;
 
-  constructor(deps: Deps) {
-    this.#deps = deps;
+  constructor(services: BaseServices) {
+    this.#services = services;
   }
 
   start(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
-      this.once().catch((e) => this.#deps.logger.error({ err: e }, 'sweep failed'));
-    }, this.#deps.config.sweeper.intervalMs);
+      this.once().catch((e) => this.#services.logger.error({ err: e }, 'sweep failed'));
+    }, this.#services.config.sweeper.intervalMs);
     this.#timer.unref();
   }
 
@@ -57,25 +57,25 @@ export class Sweeper {
 
   async #sweep(): Promise<SweepReport> {
     const report: SweepReport = { ran: false, expired: 0, straysDeleted: 0, reclaimed: 0 };
-    report.ran = await this.#deps.repo.exclusive('sweeper', async () => {
+    report.ran = await this.#services.repo.locks.exclusive('sweeper', async () => {
       report.expired = await this.#expire();
       report.reclaimed = await this.#reclaim();
       report.straysDeleted = await this.#strays();
     });
     if (report.expired + report.straysDeleted + report.reclaimed > 0) {
-      this.#deps.logger.info(report, 'sweep');
+      this.#services.logger.info(report, 'sweep');
     }
     return report;
   }
 
   async #expire(): Promise<number> {
-    const { repo, storage, clock, config, metrics } = this.#deps;
+    const { repo, storage, clock, config, metrics } = this.#services;
     let n = 0;
     for (;;) {
-      const due = await repo.findExpired(clock() - config.sweeper.graceMs);
+      const due = await repo.uploads.findExpired(clock() - config.sweeper.graceMs);
       if (due.length === 0) return n;
       for (const u of due) {
-        const moved = await repo.transition(
+        const moved = await repo.uploads.transition(
           u.id,
           ['granted'],
           'expired',
@@ -95,16 +95,16 @@ export class Sweeper {
   }
 
   async #reclaim(): Promise<number> {
-    const { repo, clock } = this.#deps;
+    const { repo, clock } = this.#services;
     let n = 0;
-    for (const u of await repo.findStale('uploaded', clock() - STALE_CLAIM_MS)) {
-      if ((await repo.transition(u.id, ['uploaded'], 'granted')) !== undefined) n++;
+    for (const u of await repo.uploads.findStale('uploaded', clock() - STALE_CLAIM_MS)) {
+      if ((await repo.uploads.transition(u.id, ['uploaded'], 'granted')) !== undefined) n++;
     }
     return n;
   }
 
   async #strays(): Promise<number> {
-    const { repo, storage, metrics, logger } = this.#deps;
+    const { repo, storage, metrics, logger } = this.#services;
     let n = 0;
     let continuation: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
@@ -115,7 +115,7 @@ export class Sweeper {
         if (id !== undefined && isUploadId(id)) byId.set(id, o.key);
         else logger.warn({ key: o.key }, 'unexpected key under incoming/; left alone');
       }
-      const uploads = new Map((await repo.getUploads([...byId.keys()])).map((u) => [u.id, u]));
+      const uploads = new Map((await repo.uploads.getMany([...byId.keys()])).map((u) => [u.id, u]));
       for (const [id, key] of byId) {
         const u = uploads.get(id);
         // granted: still uploading; uploaded: a completer is reading it right now.

@@ -1,6 +1,6 @@
-import { type DurationString, parseDuration } from '../duration.ts';
-import { isTypePattern } from '../mime.ts';
-import { parseSize, type Size } from '../size.ts';
+import { type DurationString, parseDuration } from '../units/duration.ts';
+import { parseSize, type Size } from '../units/size.ts';
+import { isTypePattern } from './mime.ts';
 import type { ImageLimits, RouteRule, Transport } from './rule.ts';
 
 /**

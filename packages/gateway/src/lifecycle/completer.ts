@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChuteError } from '@chute/errors';
-import type { Upload, UploadState } from './db/types.ts';
-import type { Deps } from './deps.ts';
-import { fileKey } from './ids.ts';
-import { isStorageError } from './storage/errors.ts';
-import { verifyObject } from './verify/verify.ts';
+import type { Upload, UploadState } from '../db/types.ts';
+import { fileKey } from '../domain/ids.ts';
+import type { RouteRule } from '../rules/rule.ts';
+import type { BaseServices } from '../services.ts';
+import { isStorageError } from '../storage/errors.ts';
+import { verifyObject } from '../verify/verify.ts';
 
 /** States complete() has nothing more to do for: it answers with what was recorded. */
 export const SETTLED: ReadonlySet<UploadState> = new Set([
@@ -27,17 +28,17 @@ const MAX_ROUNDS = 3;
  * granted) so the client can simply retry.
  */
 export class Completer {
-  readonly #deps: Deps;
+  readonly #services: BaseServices;
   /** Work in progress in this process, joined by concurrent calls for the same upload. */
   readonly #inflight = new Map<string, Promise<Upload>>();
 
-  constructor(deps: Deps) {
-    this.#deps = deps;
+  constructor(services: BaseServices) {
+    this.#services = services;
   }
 
   async complete(upload: Upload): Promise<Upload> {
-    const { repo, clock, config } = this.#deps;
-    for (let current: Upload | undefined = upload; ; current = await repo.getUpload(upload.id)) {
+    const { repo, clock, config } = this.#services;
+    for (let current: Upload | undefined = upload; ; current = await repo.uploads.get(upload.id)) {
       if (current === undefined) throw new ChuteError('not_found');
       if (SETTLED.has(current.state)) return current;
       if (current.state === 'expired') throw new ChuteError('grant_expired');
@@ -47,7 +48,7 @@ export class Completer {
       // granted: a PUT that started just before the deadline may still be landing, so the sweeper's
       // grace applies here too; after that the grant is as good as expired.
       if (clock() > current.expiresAt + config.sweeper.graceMs) throw new ChuteError('grant_expired');
-      const claimed = await repo.transition(current.id, ['granted'], 'uploaded');
+      const claimed = await repo.uploads.transition(current.id, ['granted'], 'uploaded');
       if (claimed === undefined) continue; // someone else moved it: re-read and answer from that
       const work = this.#verifyAndFreeze(claimed).finally(() => this.#inflight.delete(claimed.id));
       this.#inflight.set(claimed.id, work);
@@ -59,7 +60,7 @@ export class Completer {
     const deadline = Date.now() + WAIT_FOR_OTHER_MS;
     while (Date.now() < deadline) {
       await sleep(100);
-      const u = await this.#deps.repo.getUpload(id);
+      const u = await this.#services.repo.uploads.get(id);
       if (u === undefined) throw new ChuteError('not_found');
       if (u.state !== 'uploaded') return u.state === 'granted' ? this.complete(u) : u;
     }
@@ -67,13 +68,11 @@ export class Completer {
   }
 
   async #verifyAndFreeze(upload: Upload): Promise<Upload> {
-    const { repo, storage, config, clock, metrics, logger } = this.#deps;
+    const { repo, storage, clock, metrics, logger } = this.#services;
     const started = performance.now();
     const log = logger.child({ uploadId: upload.id, route: upload.route });
     try {
-      const rule = config.routes.get(upload.route);
-      if (rule === undefined)
-        throw new ChuteError('conflict', { message: 'The upload\u2019s route no longer exists.' });
+      const rule = await this.#ruleOf(upload);
       for (let round = 1; ; round++) {
         const result = await verifyObject(storage, upload, rule);
         if (!result.ok && result.reason === 'missing') {
@@ -87,7 +86,7 @@ export class Completer {
           await storage
             .delete(upload.incomingKey)
             .catch((e) => log.warn({ err: e }, 'delete after rejection failed; the sweeper retries'));
-          const rejected = await repo.transition(
+          const rejected = await repo.uploads.transition(
             upload.id,
             ['uploaded'],
             'rejected',
@@ -116,7 +115,7 @@ export class Completer {
           .delete(upload.incomingKey)
           .catch((e) => log.warn({ err: e }, 'delete after freeze failed; the sweeper retries'));
         const state = rule.review ? 'pending_review' : 'verified';
-        const done = await repo.transition(
+        const done = await repo.uploads.transition(
           upload.id,
           ['uploaded'],
           state,
@@ -148,15 +147,32 @@ export class Completer {
       }
     } catch (e) {
       // Not the file's fault: hand the claim back so a retry can do the work.
-      await repo.transition(upload.id, ['uploaded'], 'granted').catch(() => {});
+      await repo.uploads.transition(upload.id, ['uploaded'], 'granted').catch(() => {});
       if (e instanceof ChuteError) throw e;
       log.error({ err: e }, 'complete failed');
       throw new ChuteError('unavailable', { retryAfter: 2, cause: e });
     }
   }
 
+  /**
+   * The rule the grant was signed under, not the config's rule of the moment: a config changed
+   * between grant and complete must not change what this upload is held to. Rows from before rules
+   * were recorded fall back to the config.
+   */
+  async #ruleOf(upload: Upload): Promise<RouteRule> {
+    const { repo, config } = this.#services;
+    const rule =
+      upload.ruleHash !== null ? await repo.rules.get(upload.ruleHash) : config.routes.get(upload.route);
+    if (rule === undefined) {
+      throw new ChuteError('route_not_found', {
+        message: `The rule of route "${upload.route}" this upload was granted under is not known.`,
+      });
+    }
+    return rule;
+  }
+
   async #reread(id: string): Promise<Upload> {
-    const u = await this.#deps.repo.getUpload(id);
+    const u = await this.#services.repo.uploads.get(id);
     if (u === undefined) throw new ChuteError('not_found');
     return u;
   }

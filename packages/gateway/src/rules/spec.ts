@@ -1,5 +1,5 @@
-import type { DurationString } from '../duration.ts';
-import type { Size } from '../size.ts';
+import type { DurationString } from '../units/duration.ts';
+import type { Size } from '../units/size.ts';
 import { type CompleteRoute, route } from './builder.ts';
 import type { ImageLimits, Transport } from './rule.ts';
 

@@ -1,13 +1,8 @@
 import type { Context } from 'hono';
 import type { Principal } from '../auth/principal.ts';
-import type { Completer } from '../complete.ts';
-import type { Deps } from '../deps.ts';
+import type { Services } from '../services.ts';
 
-/** What the API's handlers are given besides the request. */
-export interface Api extends Deps {
-  readonly completer: Completer;
-}
-
+/** Hono's per-request variables: what middleware learns about a request for the access log. */
 export interface Env {
   Variables: {
     requestId: string;
@@ -19,8 +14,8 @@ export interface Env {
 export type Ctx = Context<Env>;
 
 /** Authenticates the caller (401 without valid credentials) and records who it was for the log. */
-export async function authenticate(c: Ctx, api: Api): Promise<Principal> {
-  const principal = await api.auth.authenticate(c.req.raw.headers);
+export async function authenticate(c: Ctx, services: Services): Promise<Principal> {
+  const principal = await services.auth.authenticate(c.req.raw.headers);
   c.set('principal', principal);
   return principal;
 }
