@@ -21,7 +21,7 @@ const logo = route('logo')
 
 const isCode = (code: GatewayErrorCode) => (e: unknown) => e instanceof ChuteError && e.code === code;
 
-test('the logo route: types, 1 B..20 MB, post by default, image limits, review, 10 min grants', () => {
+test('the logo route: types, 1 B..20 MB, post by default, image limits, review (default reasons, 7 d retention, published), 10 min grants', () => {
   assert.deepEqual(logo, {
     name: 'logo',
     types: ['image/png', 'image/jpeg', 'image/webp', 'image/gif'],
@@ -31,6 +31,9 @@ test('the logo route: types, 1 B..20 MB, post by default, image limits, review, 
     image: { maxWidth: 4096, maxHeight: 4096 },
     metadata: {},
     review: true,
+    rejectReasons: ['inappropriate', 'low_quality', 'wrong_subject', 'other'],
+    rejectedRetentionMs: 7 * 86_400_000,
+    publish: { key: 'published/{route}/{userId}/{uploadId}', keepOne: false },
     lifetimeMs: 600_000,
   });
   assert.ok(Object.isFrozen(logo) && Object.isFrozen(logo.types) && Object.isFrozen(logo.image));

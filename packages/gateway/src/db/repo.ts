@@ -1,3 +1,4 @@
+import { AuditTrail } from './audit.ts';
 import type { Driver } from './driver.ts';
 import { Grants } from './grants.ts';
 import { Locks } from './locks.ts';
@@ -29,6 +30,8 @@ export class Repo {
   readonly locks: Locks;
   /** The rule each grant was signed under. */
   readonly rules: FrozenRules;
+  /** Every state change of every upload, append-only. */
+  readonly audit: AuditTrail;
 
   private constructor(db: Driver, clock: () => number) {
     this.#db = db;
@@ -39,6 +42,7 @@ export class Repo {
     this.outbox = new Outbox(db, clock);
     this.locks = new Locks(db);
     this.rules = new FrozenRules(db, clock);
+    this.audit = new AuditTrail(db);
   }
 
   static async open(url: string, options: RepoOptions = {}): Promise<Repo> {
