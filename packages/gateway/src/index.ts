@@ -7,6 +7,7 @@ export * from './config/index.ts';
 export * from './db/index.ts';
 export type { Deps } from './deps.ts';
 export { DEMO_ROUTES, DEMO_USERS, type DevConfigInput, devConfig } from './dev.ts';
+export * from './doctor/index.ts';
 export { type DurationString, parseDuration } from './duration.ts';
 export { buildApp } from './http/app.ts';
 export { ENDPOINTS, openApiDocument } from './http/openapi.ts';
