@@ -150,11 +150,11 @@ describe(`chute doctor against ${process.env['CHUTE_S3_TARGET'] ?? 'embedded'}`,
     }
   });
 
-  test('clock skew: storage whose Date is 2 min off warns, 20 min off fails (a Date-rewriting proxy)', async () => {
+  test('clock skew: storage whose Date is 5 min off warns, 20 min off fails (a Date-rewriting proxy)', async () => {
     for (const [offset, status, said] of [
-      [2 * 60_000, 'warn', /2 min ahead of this machine's.*over 60 s/],
+      [5 * 60_000, 'warn', /5 min ahead of this machine's.*over 60 s/],
       [-20 * 60_000, 'fail', /20 min behind this machine's.*over 15 min/],
-      [30_000, 'pass', /30 s ahead of/],
+      [30_000, 'pass', /(29|30|31) s ahead of/],
     ] as const) {
       const proxy = await dateShiftingProxy(storage.endpoint, offset);
       try {
