@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteObjectCommand,
   ListObjectsV2Command,
   PutBucketCorsCommand,
   type S3Client,
@@ -63,6 +64,37 @@ describe(`chute doctor against ${process.env['CHUTE_S3_TARGET'] ?? 'embedded'}`,
     assert.equal(doctorFailed(results), false);
     const left = await s3.send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: 'doctor/' }));
     assert.deepEqual(left.Contents ?? [], []);
+  });
+
+  test('a key that may not delete: the probes warn and name what they left under doctor/', async () => {
+    // The stores here have no per-key permissions, so the refusal a restricted IAM policy gives
+    // (403 AccessDenied to DeleteObject) is answered in front of the real store; every other
+    // request reaches it.
+    const noDelete: typeof fetch = (input, init) =>
+      init?.method === 'DELETE'
+        ? Promise.resolve(
+            new Response('<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>', {
+              status: 403,
+            }),
+          )
+        : fetch(input, init);
+    const checks = byName(await runDoctor(doctorInput(storage), { fetch: noDelete }));
+    try {
+      for (const name of ['enforce-post-size', 'enforce-put-length', 'enforce-unsigned-field']) {
+        const r = checks.get(name)!;
+        assert.equal(r.status, 'warn', `${name}: ${r.detail}`);
+        assert.match(
+          r.detail,
+          /^refused .*; could not delete doctor\/\w+ \(DeleteObject: AccessDenied \(403\)/,
+        );
+        assert.match(r.fix!, /delete what is left under doctor\/ \(the key needs s3:DeleteObject\)/);
+      }
+    } finally {
+      const left = await s3.send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: 'doctor/' }));
+      assert.equal(left.Contents?.length, 3, 'one accepted control object per probe');
+      for (const o of left.Contents ?? [])
+        await s3.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: o.Key }));
+    }
   });
 
   test('credentials: a wrong secret, an unknown key, a missing bucket, no store at all', async () => {

@@ -1,7 +1,7 @@
-import { cleanUp, controlFailed, judge, ok, payload, postFile, probeKey, probeStorage } from './probe.ts';
+import type { S3Storage } from '../storage/s3.ts';
+import { payload, postFile, runProbe } from './probe.ts';
 import type { CheckResult, DoctorContext } from './types.ts';
 
-const NAME = 'enforce-unsigned-field';
 const FIELD = 'x-amz-meta-doctor';
 
 /**
@@ -10,24 +10,19 @@ const FIELD = 'x-amz-meta-doctor';
  * prefix) must appear in the list of conditions"). Otherwise a browser could add metadata, an
  * ACL or a redirect to any grant. First the same form without the field must be accepted.
  */
-export async function checkPostFields(ctx: DoctorContext): Promise<CheckResult> {
-  const s3 = probeStorage(ctx);
-  const within = probeKey();
-  const extra = probeKey();
-  const form = (key: string) =>
+export function checkPostFields(ctx: DoctorContext): Promise<CheckResult> {
+  const form = (s3: S3Storage, key: string) =>
     s3.postForm({ key, conditions: [['content-length-range', 1, 16]], fields: {}, expiresIn: 300 });
-  try {
-    const control = await postFile(ctx, form(within), payload(16));
-    if (!ok(control)) return controlFailed(NAME, 'a POST with only its signed fields', control);
-    const answer = await postFile(ctx, form(extra), payload(16), { [FIELD]: 'unsigned' });
-    const stored = await cleanUp(s3, [extra]);
-    return judge(NAME, {
+  return runProbe(ctx, {
+    name: 'enforce-unsigned-field',
+    control: {
+      what: 'a POST with only its signed fields',
+      send: (s3, key) => postFile(ctx, form(s3, key), payload(16)),
+    },
+    violation: {
       what: `a form with a field no condition covers (${FIELD})`,
       hole: 'a browser can add any field (metadata, acl, redirect) to a POST grant here',
-      answer,
-      stored: stored.get(extra),
-    });
-  } finally {
-    await cleanUp(s3, [within, extra]);
-  }
+      send: (s3, key) => postFile(ctx, form(s3, key), payload(16), { [FIELD]: 'unsigned' }),
+    },
+  });
 }

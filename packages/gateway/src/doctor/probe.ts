@@ -70,21 +70,56 @@ export function putFile(
 export const ok = (a: Answer): boolean => a.status >= 200 && a.status < 300;
 
 /**
- * Deletes the probe's keys; returns the size of each that was stored (a refusal that still kept
- * the object is a hole of its own). Errors here are swallowed: the finding is the probe's.
+ * Deletes the probe's keys: the size of each that was stored (a refusal that still kept the object
+ * is a hole of its own), and the keys it could not delete, with why.
  */
-export async function cleanUp(s3: S3Storage, keys: readonly string[]): Promise<Map<string, number>> {
+async function cleanUp(
+  s3: S3Storage,
+  keys: readonly string[],
+): Promise<{ stored: Map<string, number>; undeleted: string[] }> {
   const stored = new Map<string, number>();
+  const undeleted: string[] = [];
   for (const key of keys) {
     try {
       const head = await s3.head(key);
-      if (head !== undefined) stored.set(key, head.size);
-      await s3.delete(key);
-    } catch {
-      // Reported by the credentials check when storage is unreachable.
+      if (head !== undefined) {
+        stored.set(key, head.size);
+        await s3.delete(key);
+      }
+    } catch (e) {
+      undeleted.push(`${key} (${e instanceof Error ? e.message : String(e)})`);
     }
   }
-  return stored;
+  return { stored, undeleted };
+}
+
+export interface Probe {
+  name: string;
+  /** The valid request: it must be accepted, or the probe proves nothing. */
+  control: { what: string; send: (s3: S3Storage, key: string) => Promise<Answer> };
+  /** The request storage must refuse, and the hole if it does not. */
+  violation: { what: string; hole: string; send: (s3: S3Storage, key: string) => Promise<Answer> };
+}
+
+/** The control to one key, the violation to another, then both keys deleted whatever happened. */
+export async function runProbe(ctx: DoctorContext, probe: Probe): Promise<CheckResult> {
+  const s3 = probeStorage(ctx);
+  const within = probeKey();
+  const over = probeKey();
+  const control = await probe.control.send(s3, within);
+  const answer = ok(control) ? await probe.violation.send(s3, over) : undefined;
+  const { stored, undeleted } = await cleanUp(s3, [within, over]);
+  const result =
+    answer === undefined
+      ? controlFailed(probe.name, probe.control.what, control)
+      : judge(probe.name, { ...probe.violation, answer, stored: stored.get(over) });
+  if (undeleted.length === 0) return result;
+  return {
+    ...result,
+    status: result.status === 'fail' ? 'fail' : 'warn',
+    detail: `${result.detail}; could not delete ${undeleted.join(', ')}`,
+    fix: `${result.fix ? `${result.fix}; ` : ''}delete what is left under doctor/ (the key needs s3:DeleteObject)`,
+  };
 }
 
 const NOT_ENFORCED =
@@ -104,7 +139,7 @@ export interface Verdict {
  * Refused means a 4xx and nothing stored. Accepted (2xx) is the hole. A 5xx or a dropped
  * connection that kept nothing is no clear refusal: a warning.
  */
-export function judge(name: string, v: Verdict): CheckResult {
+function judge(name: string, v: Verdict): CheckResult {
   const kept = v.stored === undefined ? '' : `; it stored ${v.stored} bytes (deleted again)`;
   if (ok(v.answer))
     return {
@@ -131,7 +166,7 @@ export function judge(name: string, v: Verdict): CheckResult {
 }
 
 /** The valid request before the probe was refused: the probe would prove nothing. */
-export function controlFailed(name: string, what: string, answer: Answer): CheckResult {
+function controlFailed(name: string, what: string, answer: Answer): CheckResult {
   return {
     name,
     status: 'fail',
