@@ -10,7 +10,7 @@ import {
 } from '@chute/gateway';
 import { loadConfigFile } from './config-file.ts';
 import { DEV_BUCKET } from './dev.ts';
-import { parseFlags, parsePort } from './errors.ts';
+import { parseFlags, parsePort } from './flags.ts';
 import { DEV_USER } from './s3.ts';
 
 export interface DoctorArgs {

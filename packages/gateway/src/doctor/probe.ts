@@ -1,4 +1,4 @@
-import { randomBase62 } from '../ids.ts';
+import { randomBase62 } from '../domain/ids.ts';
 import { S3Storage } from '../storage/s3.ts';
 import type { PostForm } from '../storage/types.ts';
 import { parseError } from '../storage/xml.ts';
