@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
  * A real HTTP proxy on 127.0.0.1 in front of a real server (the gateway or the store): it
  * forwards every request untouched (Host included, so SigV4 signatures still verify) unless
  * `fault` says to answer it itself — a 503 page as a load balancer would send, or a reset
- * connection. It is how the tests meet failures without mocking the servers behind it.
+ * connection, or no answer at all. It is how the tests meet failures without mocking the servers behind it.
  */
-export type Fault = { status: number; headers?: Record<string, string>; body?: string } | 'reset';
+export type Fault = { status: number; headers?: Record<string, string>; body?: string } | 'reset' | 'hang';
 
 export interface TestProxy {
   url: string;
@@ -34,6 +34,7 @@ export async function startProxy(target: string): Promise<TestProxy> {
       req.socket.destroy();
       return;
     }
+    if (fault === 'hang') return; // never answered (until close() drops the connection)
     if (fault !== undefined) {
       const answer = () => {
         res.writeHead(fault.status, { 'content-type': 'text/html', ...fault.headers });
