@@ -33,14 +33,16 @@ export function deadlineOf(
 /**
  * Did this failure mean "your grant (or part URL) has expired"? The gateway says so with
  * `grant_expired` (410). Storage says 403 AccessDenied, worded per engine: "Request has expired"
- * (presigned URL, S3 and ours), "Invalid according to Policy: Policy expired." (POST policy);
- * some engines say only AccessDenied, so a 403 past the grant's deadline counts too.
+ * (presigned URL, S3 and ours), "Invalid according to Policy: Policy expired." (POST policy) —
+ * and Ceph RGW 16 says AccessDenied with no message at all. So any AccessDenied counts, as does
+ * any 403 once past the grant's deadline: the cost of being wrong is one more grant (re-granting
+ * happens once per upload), and the second refusal is then thrown as storage said it.
  */
 export function isExpiry(e: unknown, deadline: Deadline | undefined): boolean {
   if (!(e instanceof ChuteClientError)) return false;
   if (e.source !== 'storage') return e.code === 'grant_expired';
-  if (e.source !== 'storage' || e.status !== 403) return false;
-  return /expired/i.test(e.message) || (deadline?.passed() ?? false);
+  if (e.status !== 403) return false;
+  return e.code === 'AccessDenied' || /expired/i.test(e.message) || (deadline?.passed() ?? false);
 }
 
 /** Thrown (and then handled as an expiry) instead of sending a request that is bound to be refused. */

@@ -104,7 +104,8 @@ export function gatewayError(status: number, body: string, headers: Headers): Ch
 export function storageError(status: number, body: string, retryAfter: string | null): ChuteClientError {
   const tag = (name: string) => body.match(new RegExp(`<${name}>([^<]*)</${name}>`))?.[1];
   const code = tag('Code') ?? `http_${status}`;
-  const message = tag('Message') ?? `Storage answered ${status}.`;
+  // Ceph RGW sends some errors (AccessDenied) with no Message at all.
+  const message = tag('Message') || `Storage answered ${status} ${code}.`;
   return new ChuteClientError(code, unescapeXml(message), {
     source: 'storage',
     status,

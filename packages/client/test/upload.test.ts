@@ -208,6 +208,11 @@ describe('upload() against the gateway and storage', () => {
   test('4xx from storage are never retried: a wrong declared checksum is refused by storage once', async () => {
     reset();
     const r = await run(file2.path, { route: 'notes-put', checksum: 'a'.repeat(64) });
+    if (stack.target.name === 'rgw') {
+      // RGW 16 ignores x-amz-checksum-sha256 (no flexible checksums): the gateway's own hash refuses it.
+      assert.deepEqual([r.value?.state, r.value?.reason], ['rejected', 'checksum_mismatch']);
+      return;
+    }
     assert.ok(r.error instanceof ChuteClientError);
     assert.equal(r.error.source, 'storage');
     assert.equal(r.error.status, 400);
@@ -251,7 +256,8 @@ describe('upload() against the gateway and storage', () => {
     const r = await run(file2.path, { route: 'notes-put' });
     assert.equal(r.grants.length, 2);
     assert.deepEqual([r.error?.code, r.error?.status, r.error?.source], ['AccessDenied', 403, 'storage']);
-    assert.match(r.error!.message, /expired/i);
+    // Ours and S3 say "Request has expired"; RGW 16 sends no message.
+    assert.match(r.error!.message, stack.target.name === 'rgw' ? /403 AccessDenied/ : /expired/i);
     assert.equal(r.error?.uploadId, r.grants[1]!.id);
   });
 

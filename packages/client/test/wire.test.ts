@@ -35,6 +35,10 @@ describe('error bodies', () => {
       [e.code, e.message, e.requestId, e.source],
       ['AccessDenied', 'Invalid according to Policy: Policy expired & gone.', 'r1', 'storage'],
     );
+    assert.equal(
+      storageError(403, '<Error><Code>AccessDenied</Code><Message></Message></Error>', null).message,
+      'Storage answered 403 AccessDenied.',
+    );
     assert.equal(storageError(500, 'oops', '2').code, 'http_500');
     assert.equal(storageError(500, 'oops', '2').retryAfterMs, 2000);
   });
@@ -58,8 +62,8 @@ describe('the grant\u2019s clock', () => {
     });
   });
 
-  test('expiry: grant_expired from the gateway, storage 403 saying expired, or a 403 past the deadline', () => {
-    const err = (code: string, source: 'gateway' | 'storage', status: number, message = 'x') =>
+  test('expiry: grant_expired, storage\u2019s AccessDenied or 403 saying expired, or any 403 past the deadline', () => {
+    const err = (code: string, source: 'gateway' | 'storage' | 'client', status: number, message = 'x') =>
       new ChuteClientError(code, message, { source, status });
     const fresh = deadlineOf(grant('2026-01-01T00:00:00Z', '2026-01-01T00:10:00Z'), Date.now());
     const old = deadlineOf(grant('2026-01-01T00:00:00Z', '2026-01-01T00:10:00Z'), Date.now() - 3600_000);
@@ -69,9 +73,11 @@ describe('the grant\u2019s clock', () => {
       isExpiry(err('AccessDenied', 'storage', 403, 'Invalid according to Policy: Policy expired.'), fresh),
       true,
     );
-    assert.equal(isExpiry(err('AccessDenied', 'storage', 403, 'Access Denied'), old), true);
-    assert.equal(isExpiry(err('AccessDenied', 'storage', 403, 'Access Denied'), fresh), false);
+    // RGW: AccessDenied, no message.
+    assert.equal(isExpiry(err('AccessDenied', 'storage', 403, ''), fresh), true);
+    assert.equal(isExpiry(err('SignatureDoesNotMatch', 'storage', 403, 'no'), old), true);
     assert.equal(isExpiry(err('SignatureDoesNotMatch', 'storage', 403, 'no'), fresh), false);
+    assert.equal(isExpiry(err('grant_expired', 'client', 0), undefined), true);
     assert.equal(isExpiry(err('too_large', 'gateway', 413), old), false);
     assert.equal(isExpiry(err('EntityTooLarge', 'storage', 400, 'expired'), old), false);
   });

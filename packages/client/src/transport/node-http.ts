@@ -9,7 +9,7 @@ const CONTINUE_WAIT_MS = 1_000;
 const MAX_ANSWER = 64 * 1024;
 
 /**
- * Node: node:http(s) with `Expect: 100-continue`, streaming the Blob (from disk with
+ * Node: node:http(s) with `Expect: 100-continue` (PUTs), streaming the Blob (from disk with
  * `fs.openAsBlob`) with backpressure. Chosen over fetch for two things fetch cannot do:
  * - 100-continue. Storage refuses a bad request (expired signature, policy, size) before reading
  *   the body, then closes the connection. With fetch the refusal arrives as a reset while the body
@@ -38,7 +38,10 @@ export const nodeHttpTransport: Transport = {
       headers['content-type'] = form.contentType;
     }
     headers['content-length'] = String(length);
-    headers['expect'] = '100-continue';
+    // Only for bytes: a POST form's policy is in its body, so storage cannot refuse it earlier
+    // (and Ceph RGW 16 answers a POST form sent with Expect: 100-continue 400 InvalidArgument).
+    const expectContinue = body.kind === 'bytes';
+    if (expectContinue) headers['expect'] = '100-continue';
 
     return new Promise<StorageResponse>((resolve, reject) => {
       let settled = false;
@@ -57,7 +60,7 @@ export const nodeHttpTransport: Transport = {
         clearTimeout(wait);
         pump(req, parts, request.onProgress, () => answered).then(() => req.end(), fail);
       };
-      const wait = setTimeout(start, CONTINUE_WAIT_MS);
+      const wait = setTimeout(start, expectContinue ? CONTINUE_WAIT_MS : 0);
       req.on('continue', start);
       req.on('error', fail);
       req.on('response', (res: IncomingMessage) => {
