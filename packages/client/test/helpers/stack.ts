@@ -8,6 +8,7 @@ import {
   type Gateway,
   mintToken,
   parseConfig,
+  prepareBucket,
   route,
   S3Storage,
   type Storage,
@@ -54,7 +55,13 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(label: string, options: { clockOffset?: number } = {}): Promise<Stack> {
+export async function startStack(
+  label: string,
+  options: {
+    clockOffset?: number /** A web page's origin: allowed by /v1 CORS and the bucket's. */;
+    corsOrigin?: string;
+  } = {},
+): Promise<Stack> {
   const target = await openTarget();
   const s3 = s3Client(target);
   const bucket = `${target.bucketPrefix}-${label}`.toLowerCase().slice(0, 63);
@@ -79,7 +86,10 @@ export async function startStack(label: string, options: { clockOffset?: number 
     quotas: { pendingGrants: 1000, bytesPerDay: '10GB', grantsPerMinute: 10_000 },
     sweeper: { intervalMs: 3_600_000, graceMs: 1000 },
     routes: ROUTES,
+    ...(options.corsOrigin !== undefined && { cors: { origins: [options.corsOrigin] } }),
   });
+  if (options.corsOrigin !== undefined)
+    await prepareBucket(config.storage, { corsOrigins: [options.corsOrigin] });
   const gateway = await createGateway(config, {
     logger: silentLogger(),
     clock: () => Date.now() + clock.offset,
