@@ -1,6 +1,7 @@
 import { requestPartUrls } from './api.ts';
 import { type Deadline, deadlineOf, expiredLocally, isExpiry } from './deadline.ts';
 import { ChuteClientError, storageError } from './errors.ts';
+import { DEFAULT_STALL_MS, withStallGuard } from './stall.ts';
 import type { MultipartGrant, PartUrl } from './types.ts';
 import type { UploadContext } from './upload.ts';
 
@@ -77,17 +78,24 @@ export async function sendParts(
           url = await urlFor(n);
           if (url.deadline?.passed()) throw expiredLocally();
           inflight.set(n, 0);
-          const res = await ctx.transport.send({
-            method: 'PUT',
-            url: url.url,
-            headers: url.headers ?? {},
-            body: { kind: 'bytes', blob },
-            signal: stop.signal,
-            onProgress: (l) => {
-              inflight.set(n, l);
-              progress();
-            },
-          });
+          const part = url;
+          const res = await withStallGuard(
+            stop.signal,
+            ctx.options.stallMs ?? DEFAULT_STALL_MS,
+            (guarded, tick) =>
+              ctx.transport.send({
+                method: 'PUT',
+                url: part.url,
+                headers: part.headers ?? {},
+                body: { kind: 'bytes', blob },
+                signal: guarded,
+                onProgress: (l) => {
+                  tick();
+                  inflight.set(n, l);
+                  progress();
+                },
+              }),
+          );
           if (res.status < 200 || res.status > 299)
             throw storageError(res.status, res.text, res.header('retry-after'));
           const etag = res.header('etag');

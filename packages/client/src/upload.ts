@@ -5,6 +5,7 @@ import { abortedError, ChuteClientError, networkError } from './errors.ts';
 import { type ResumeStore, uploadMultipart } from './multipart.ts';
 import { DEFAULT_RETRY, type RetryEvent, type RetryPolicy, withRetry } from './retry.ts';
 import { sendSingle } from './single.ts';
+import { DEFAULT_STALL_MS, withStallGuard } from './stall.ts';
 import { defaultTransport } from './transport/index.ts';
 import type { Transport } from './transport/types.ts';
 import type { Grant, GrantRequest, Progress, Upload } from './types.ts';
@@ -29,6 +30,8 @@ export interface UploadOptions extends GatewayAuth {
   retry?: Partial<RetryPolicy> | undefined;
   /** Default: XMLHttpRequest in browsers, fetch elsewhere. */
   transport?: Transport | undefined;
+  /** A storage request with no progress and no answer this long is retried (default 30 s). */
+  stallMs?: number | undefined;
   /** Multipart: parts in flight at once (default 4). */
   concurrency?: number | undefined;
   /** Multipart: where an upload in progress is remembered, so a reload/crash resumes it. */
@@ -53,6 +56,7 @@ export async function upload(file: Blob, options: UploadOptions): Promise<Upload
   const filename = options.filename ?? (file as { name?: string }).name ?? 'upload';
   const total = file.size;
   const report = (loaded: number) => options.onProgress?.({ loaded, total });
+  const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   let uploadId: string | undefined;
   try {
     throwIfAborted(signal);
@@ -99,7 +103,16 @@ export async function upload(file: Blob, options: UploadOptions): Promise<Upload
         await retry('upload', () => {
           // A grant that ran out while we backed off is not worth another send.
           if (deadline.passed()) throw expiredLocally();
-          return sendSingle(grant, file, filename, { transport, signal, onProgress: report });
+          return withStallGuard(signal, stallMs, (guarded, tick) =>
+            sendSingle(grant, file, filename, {
+              transport,
+              signal: guarded,
+              onProgress: (loaded) => {
+                tick();
+                report(loaded);
+              },
+            }),
+          );
         });
         report(total);
         return await retry('complete', () => completeUpload(options, grant.id, signal));

@@ -184,6 +184,23 @@ describe('upload() against the gateway and storage', () => {
     );
   });
 
+  for (const route of ['notes', 'notes-put']) {
+    test(`${route}: storage takes the request and then says nothing: the stalled attempt is dropped and retried`, async () => {
+      reset();
+      let hung = 0;
+      stack.storageProxy.fault = (req) => (req.method !== 'OPTIONS' && hung++ === 0 ? 'hang' : undefined);
+      const r = await run(file2.path, { route, stallMs: 300 });
+      assert.equal(r.error, undefined, r.error?.stack);
+      assert.equal(r.value!.state, 'verified');
+      assert.deepEqual(
+        r.retries.map((e) => [e.what, e.error.code, e.error.details?.['stalled']]),
+        [['upload', 'network_error', true]],
+      );
+      assert.match(r.retries[0]!.error.message, /stalled/);
+      assert.equal(stack.storageProxy.seen.length, 2);
+    });
+  }
+
   test('a 5xx that never ends: gives up after `attempts`, with the last error', async () => {
     reset();
     stack.storageProxy.fault = () => SLOW_DOWN;
