@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startProxy } from '../../client/test/helpers/proxy.ts';
+import { startStack, textFile } from '../../client/test/helpers/stack.ts';
 import { png } from '../../gateway/test/helpers/images.ts';
 import { type Running, run, start } from './helpers.ts';
 
@@ -156,6 +157,35 @@ describe('chute upload', () => {
       assert.match(p.output(), /logo\.png: aborted/);
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+describe('chute upload, interrupted while storage has the request', () => {
+  test('Ctrl-C during the PUT: exit 130, the upload named and left granted, nothing stored', async () => {
+    const stack = await startStack('cli-abort');
+    const dir = await mkdtemp(path.join(tmpdir(), 'chute-cli-abort-'));
+    try {
+      const file = await textFile(dir, 'notes.txt', 2_000_000);
+      // Storage takes the PUT and never answers: the upload is in flight until interrupted.
+      stack.storageProxy.fault = (req) => (req.method === 'PUT' ? 'hang' : undefined);
+      const p = start(['upload', file.path, '--route', 'notes-put', '--endpoint', stack.gatewayUrl], {
+        env: { CHUTE_TOKEN: stack.token },
+      });
+      for (let i = 0; i < 400 && !stack.storageProxy.seen.some((s) => s.startsWith('PUT ')); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      assert.ok(
+        stack.storageProxy.seen.some((s) => s.startsWith('PUT ')),
+        p.output(),
+      );
+      assert.equal(await p.stop('SIGINT'), 130, p.output());
+      const m = p.output().match(/notes\.txt: aborted \((up_\w+) left granted\)/);
+      assert.ok(m, p.output());
+      assert.equal((await stack.view(m[1]!)).state, 'granted');
+      assert.equal(await stack.exists(`incoming/alice/${m[1]}`), false);
+    } finally {
+      await stack.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

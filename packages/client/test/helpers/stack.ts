@@ -31,6 +31,9 @@ export const ROUTES = [
   route('notes').types('text/plain').maxSize('20MB').method('post'),
   route('notes-put').types('text/plain').maxSize('20MB').method('put'),
   route('small').types('text/plain').maxSize('1MB').method('put'),
+  // For measuring memory against file size by hand (see the client README).
+  route('huge').types('text/plain').maxSize('5GiB').method('put'),
+  route('huge-post').types('text/plain').maxSize('5GiB').method('post'),
 ];
 
 export interface Stack {
