@@ -68,38 +68,33 @@ export async function upload(file: Blob, options: UploadOptions): Promise<Upload
       ...(options.checksum !== undefined && { checksum: options.checksum }),
       ...(options.method !== undefined && { method: options.method }),
     };
+    const ctx: UploadContext = { options, signal, retry, transport, report };
+    // An upload resumed from a record counts as the first grant: if it expired, one fresh one.
+    let grants = 0;
     if (request.method === 'multipart' || options.resume !== undefined) {
-      const resumed = await uploadMultipart.resume(file, request, {
-        options,
-        signal,
-        retry,
-        transport,
-        report,
-      });
-      if (resumed !== undefined) return resumed;
+      try {
+        const resumed = await uploadMultipart.resume(file, request, ctx);
+        if (resumed !== undefined) return resumed;
+      } catch (e) {
+        if (signal.aborted || !isExpiry(e, undefined)) throw e;
+        grants = 1;
+        report(0);
+      }
     }
-    for (let grants = 1; ; grants++) {
+    for (grants++; ; grants++) {
       const { grant, receivedAt } = await retry('grant', () => requestGrant(options, request, signal));
       uploadId = grant.id;
       options.onGrant?.(grant);
       const deadline = deadlineOf(grant, receivedAt);
       try {
         if (grant.method === 'multipart')
-          return await uploadMultipart.run(file, request, grant, deadline, {
-            options,
-            signal,
-            retry,
-            transport,
-            report,
+          return await uploadMultipart.run(file, request, grant, deadline, ctx);
+        if (grant.method !== 'post' && grant.method !== 'put') {
+          const method = String((grant as Grant).method);
+          throw new ChuteClientError('unsupported_method', `The grant's method "${method}" is unknown.`, {
+            source: 'client',
           });
-        if (grant.method !== 'post' && grant.method !== 'put')
-          throw new ChuteClientError(
-            'unsupported_method',
-            `The grant's method "${String((grant as Grant).method)}" is unknown.`,
-            {
-              source: 'client',
-            },
-          );
+        }
         await retry('upload', () => {
           // A grant that ran out while we backed off is not worth another send.
           if (deadline.passed()) throw expiredLocally();

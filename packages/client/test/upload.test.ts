@@ -238,6 +238,21 @@ describe('upload() against the gateway and storage', () => {
     assert.equal((await stack.view(r.grants[0]!.id)).state, 'granted');
   });
 
+  test('getToken is asked before every gateway call (grant, complete), not once', async () => {
+    reset();
+    let asked = 0;
+    const r = await run(file2.path, {
+      route: 'notes',
+      token: undefined,
+      getToken: async () => {
+        asked++;
+        return stack.token;
+      },
+    });
+    assert.equal(r.value?.state, 'verified', r.error?.stack);
+    assert.equal(asked, 2);
+  });
+
   test('unknown route, bad token: 404 route_not_found and 401 unauthenticated, not retried', async () => {
     reset();
     const a = await run(file2.path, { route: 'nope' });
