@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigFileError, parseFlags, parsePort, UsageError } from './errors.ts';
+import { ConfigFileError, UsageError } from './errors.ts';
+import { parseFlags, parsePort } from './flags.ts';
 
 const USAGE = `Usage:
   chute dev [--port 3000] [--s3-port 9000] [--host H] [--data .chute] [--origin URL]… [--quiet]

@@ -9,7 +9,7 @@ import {
   isUserId,
   newUploadId,
   randomBase62,
-} from '../src/ids.ts';
+} from '../src/domain/ids.ts';
 
 test('newUploadId is up_ + 22 base62 characters and does not repeat', () => {
   const ids = new Set(Array.from({ length: 2000 }, newUploadId));

@@ -1,8 +1,20 @@
 import { z } from 'zod';
-import type { RouteRule } from '../routes/rule.ts';
+import type { AuthSettings } from '../auth/settings.ts';
+import type { RouteRule } from '../rules/rule.ts';
+import type { StorageSettings } from '../storage/types.ts';
 import { configSchema } from './schema.ts';
 
 export type GatewayConfig = z.output<typeof configSchema>;
+
+/**
+ * The parts take their own settings types, not the schema's (the config depends on them, not the
+ * other way round); this fails to type-check when the schema stops producing what they ask for.
+ */
+type Provides<T extends U, U> = T;
+export type SchemaProvides = [
+  Provides<GatewayConfig['auth'], AuthSettings>,
+  Provides<GatewayConfig['storage'], StorageSettings>,
+];
 /** What a config file or a TS config object may contain before defaults are applied. */
 export type GatewayConfigInput = z.input<typeof configSchema>;
 

@@ -1,10 +1,12 @@
 import { ChuteError } from '@chute/errors';
 import type { z } from 'zod';
-import { incomingKey, newUploadId } from '../ids.ts';
-import { checkDeclared } from '../routes/check.ts';
-import { postConditions, postFields } from '../routes/post-conditions.ts';
-import { putSignedHeaders } from '../routes/put-headers.ts';
-import { type Api, authenticate, type Ctx } from './env.ts';
+import { incomingKey, newUploadId } from '../domain/ids.ts';
+import { checkDeclared } from '../rules/check.ts';
+import { ruleFingerprint } from '../rules/fingerprint.ts';
+import { postConditions, postFields } from '../rules/post-conditions.ts';
+import { putSignedHeaders } from '../rules/put-headers.ts';
+import type { Services } from '../services.ts';
+import { actorOf, authenticate, type Ctx } from './context.ts';
 import { type Grant, GrantRequest } from './schemas.ts';
 import { parseBody } from './validate.ts';
 
@@ -13,10 +15,10 @@ import { parseBody } from './validate.ts';
  * the grant (one transaction) → sign exactly that upload for storage. Nothing is signed for an
  * anonymous caller, an unknown route, a refused declaration or an exceeded quota.
  */
-export function postGrant(api: Api) {
-  const { config, repo, storage, clock, metrics } = api;
+export function postGrant(services: Services) {
+  const { config, repo, storage, clock, metrics } = services;
   return async (c: Ctx) => {
-    const principal = await authenticate(c, api);
+    const principal = await authenticate(c, services);
     const body = await parseBody(c, GrantRequest);
     const rule = config.routes.get(body.route);
     if (rule === undefined) throw new ChuteError('route_not_found', { message: `No route "${body.route}".` });
@@ -28,11 +30,12 @@ export function postGrant(api: Api) {
     const key = incomingKey(principal.userId, id);
     const now = clock();
     const expiresAt = now + rule.lifetimeMs;
-    await repo.insertGrant(
+    await repo.grants.insert(
       {
         id,
         userId: principal.userId,
         route: rule.name,
+        ruleHash: ruleFingerprint(rule),
         method,
         incomingKey: key,
         filename: declared.filename,
@@ -40,6 +43,7 @@ export function postGrant(api: Api) {
         declaredSize: declared.size,
         checksum: declared.checksum,
         expiresAt,
+        by: actorOf(c, principal),
       },
       config.quotas,
     );

@@ -7,7 +7,6 @@ import {
   uriEncode,
   uriEncodePath,
 } from '@chute/sigv4';
-import type { GatewayConfig } from '../config/parse.ts';
 import { codeForStatus, isStorageError, StorageError } from './errors.ts';
 import type {
   CopyOptions,
@@ -18,10 +17,11 @@ import type {
   PresignGetInput,
   PresignPutInput,
   Storage,
+  StorageSettings,
 } from './types.ts';
 import { parseError, parseListV2 } from './xml.ts';
 
-export type StorageConfig = GatewayConfig['storage'];
+export type StorageConfig = StorageSettings;
 
 export interface S3StorageOptions {
   /** Injected for tests; defaults to the global fetch. */

@@ -4,6 +4,20 @@
  * gateway never touches a store's files: everything it knows about an object comes from here.
  */
 
+/** Where and as whom the gateway reaches storage (the config's `storage` section). */
+export interface StorageSettings {
+  /** Where the gateway reaches storage, e.g. http://127.0.0.1:9000. */
+  readonly endpoint: string;
+  /** Where browsers reach storage, when it differs (a proxy, a public hostname). */
+  readonly publicEndpoint?: string | undefined;
+  readonly region: string;
+  readonly bucket: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** Path-style URLs (`endpoint/bucket/key`) instead of virtual-hosted (`bucket.endpoint/key`). */
+  readonly forcePathStyle: boolean;
+}
+
 export interface ObjectHead {
   size: number;
   /** Quoted, as S3 sends it; used to pin a copy to the bytes that were verified. */

@@ -4,17 +4,19 @@ import { drainOnClose } from '@chute/httpd';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createAuthenticator } from './auth/authenticate.ts';
-import { Completer } from './complete.ts';
 import type { GatewayConfig } from './config/parse.ts';
 import type { OpenOptions } from './db/open.ts';
 import { Repo } from './db/repo.ts';
-import type { Deps } from './deps.ts';
 import { buildApp } from './http/app.ts';
-import type { Env } from './http/env.ts';
+import type { Env } from './http/context.ts';
+import { Completer } from './lifecycle/completer.ts';
+import { Publisher } from './lifecycle/publisher.ts';
+import { Reviews } from './lifecycle/reviews.ts';
+import { Sweeper } from './lifecycle/sweeper.ts';
 import { mountPage, type PageOptions } from './page/mount.ts';
+import type { BaseServices, Services } from './services.ts';
 import { S3Storage, type S3StorageOptions } from './storage/s3.ts';
 import type { Storage } from './storage/types.ts';
-import { Sweeper } from './sweeper.ts';
 import { createLogger, type Logger } from './telemetry/logger.ts';
 import { Metrics } from './telemetry/metrics.ts';
 
@@ -37,7 +39,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly app: Hono<Env>;
-  readonly deps: Deps;
+  readonly services: Services;
   readonly sweeper: Sweeper;
   readonly completer: Completer;
   /** Serves the app over node:http on config.listen (port 0: any free port). */
@@ -54,7 +56,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const clock = options.clock ?? Date.now;
   const logger = options.logger ?? createLogger();
   const repo = await Repo.open(config.database.url, { ...options.database, clock });
-  const deps: Deps = {
+  // Every grant records its rule's fingerprint; the rule itself must be stored before any grant.
+  await repo.rules.save(config.routes.values()).catch(async (e: unknown) => {
+    await repo.close();
+    throw e;
+  });
+  const base: BaseServices = {
     config,
     repo,
     storage: options.storage ?? new S3Storage(config.storage, options.storageOptions),
@@ -63,9 +70,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
     metrics: new Metrics({ processMetrics: options.processMetrics ?? true }),
   };
-  const completer = new Completer(deps);
-  const sweeper = new Sweeper(deps);
-  const app = buildApp({ ...deps, completer });
+  const publisher = new Publisher(base);
+  const completer = new Completer(base, publisher);
+  const reviews = new Reviews(base, publisher);
+  const sweeper = new Sweeper(base, { publisher, reviews });
+  const services: Services = { ...base, completer, reviews };
+  const app = buildApp(services);
   if (options.page !== false) mountPage(app, config, options.page);
   if (options.sweep ?? true) sweeper.start();
 
@@ -73,7 +83,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   let closed = false;
   return {
     app,
-    deps,
+    services,
     sweeper,
     completer,
     listen() {

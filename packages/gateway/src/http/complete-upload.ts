@@ -1,5 +1,6 @@
+import type { Services } from '../services.ts';
 import { visibleUpload } from './access.ts';
-import { type Api, authenticate, type Ctx } from './env.ts';
+import { actorOf, authenticate, type Ctx } from './context.ts';
 import { toView } from './view.ts';
 
 /**
@@ -7,11 +8,11 @@ import { toView } from './view.ts';
  * repeated call answers with the recorded outcome; a rejection is an answer (200, state
  * `rejected` with a reason), not an error. Someone else's upload is not_found.
  */
-export function postComplete(api: Api) {
+export function postComplete(services: Services) {
   return async (c: Ctx) => {
-    const principal = await authenticate(c, api);
-    const upload = await visibleUpload(api, principal, c.req.param('id') ?? '');
-    const done = await api.completer.complete(upload);
+    const principal = await authenticate(c, services);
+    const upload = await visibleUpload(services, principal, c.req.param('id') ?? '');
+    const done = await services.completer.complete(upload, actorOf(c, principal));
     return c.json(toView(done), 200);
   };
 }

@@ -1,12 +1,17 @@
 import type { Authenticator } from './auth/authenticate.ts';
 import type { GatewayConfig } from './config/parse.ts';
 import type { Repo } from './db/repo.ts';
+import type { Completer } from './lifecycle/completer.ts';
+import type { Reviews } from './lifecycle/reviews.ts';
 import type { Storage } from './storage/types.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Metrics } from './telemetry/metrics.ts';
 
-/** What every handler, the completer and the sweeper are given; built once by createGateway. */
-export interface Deps {
+/**
+ * What the gateway is made of, built once by createGateway: every handler and background job is
+ * given this one object (the jobs themselves are built from the parts above them).
+ */
+export interface Services {
   readonly config: GatewayConfig;
   readonly repo: Repo;
   readonly storage: Storage;
@@ -15,4 +20,9 @@ export interface Deps {
   readonly clock: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  readonly completer: Completer;
+  readonly reviews: Reviews;
 }
+
+/** What the jobs (completer, reviews, sweeper, …) are built from: the services without the jobs. */
+export type BaseServices = Omit<Services, 'completer' | 'reviews'>;

@@ -1,6 +1,6 @@
 import { ChuteError } from '@chute/errors';
-import { essence, typeAllowed } from '../mime.ts';
-import { formatSize } from '../size.ts';
+import { formatSize } from '../units/size.ts';
+import { essence, typeAllowed } from './mime.ts';
 import type { RouteRule } from './rule.ts';
 
 export interface DeclaredInput {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { type GatewayConfig, parseConfig } from './config/parse.ts';
-import type { DemoUser } from './page/mount.ts';
-import { route } from './routes/builder.ts';
+import type { DemoUser } from '../page/mount.ts';
+import { route } from '../rules/builder.ts';
+import { type GatewayConfig, parseConfig } from './parse.ts';
 
 /** The demo route of `chute dev` (issue 5): restaurant logos, reviewed before use. */
 export const DEMO_ROUTES = [

@@ -43,6 +43,26 @@ export function newUploadId(now = Date.now()): string {
   return `up_${time}${randomBase62(14)}`;
 }
 
+let lastMs = -1;
+let seq = 0;
+
+/**
+ * `{prefix}_` + 22 base62 characters that sort in the order they were made in this process: 8 of
+ * the time in ms, 4 of a counter that restarts each ms (and carries the order when the clock
+ * stands still or steps back), 10 random. For rows read back in order (the audit trail).
+ */
+export function newSortableId(prefix: string, now = Date.now()): string {
+  if (now > lastMs) {
+    lastMs = now;
+    seq = 0;
+  } else seq++;
+  let time = '';
+  for (let t = lastMs, i = 0; i < 8; i++, t = Math.floor(t / 62)) time = BASE62[t % 62] + time;
+  let counter = '';
+  for (let c = seq, i = 0; i < 4; i++, c = Math.floor(c / 62)) counter = BASE62[c % 62] + counter;
+  return `${prefix}_${time}${counter}${randomBase62(10)}`;
+}
+
 export function newEventId(): string {
   return `ev_${randomBase62(22)}`;
 }
