@@ -9,7 +9,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ChuteClientError, type ResumeStore, type Upload, upload } from '@chute/client';
 import { fileTypeFromFile } from 'file-type';
-import { parseFlags, UsageError } from './errors.ts';
+import { UsageError } from './errors.ts';
+import { parseFlags } from './flags.ts';
 import { formatBytes, formatDuration, type Progress, plainProgress, ttyProgress } from './progress.ts';
 import { fileResume } from './resume-file.ts';
 
