@@ -72,7 +72,8 @@ export type UploadState =
   | 'pending_review'
   | 'approved'
   | 'rejected'
-  | 'expired';
+  | 'expired'
+  | 'withdrawn';
 
 /** What complete and `GET /v1/uploads/{id}` answer. */
 export interface Upload {
