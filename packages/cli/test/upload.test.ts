@@ -1,6 +1,7 @@
 // `chute upload` as a user runs it: a real process against a real `chute dev` (port 0).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
@@ -125,6 +126,18 @@ describe('chute upload', () => {
     assert.equal((down.output.match(/grant: network_error, retry \d/g) ?? []).length, 4, 'retried 4 times');
     assert.equal(down.code, 1);
     assert.match(down.output, /error network_error: POST \/v1\/grants: .*ECONNREFUSED/);
+  });
+
+  test('--resume with a gateway that grants POST: uploads as usual, nothing recorded (records are for multipart)', async () => {
+    const r = await upload(
+      [files.logo2, '--route', 'logo', '--endpoint', page, '--token', token, '--resume'],
+      {
+        CHUTE_DATA_DIR: data,
+      },
+    );
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /^up_\w+ pending_review /m);
+    assert.equal(existsSync(path.join(data, 'uploads')), false);
   });
 
   test('usage errors: exit 2 (no file, no route, no token, bad --endpoint / --type)', () => {

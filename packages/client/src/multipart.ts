@@ -109,6 +109,9 @@ async function resume(file: Blob, request: GrantRequest, ctx: UploadContext): Pr
       .filter((p) => p.number >= 1 && p.number <= record.partCount && p.size === bytesOf(p.number))
       .map((p) => [p.number, p.etag]),
   );
+  // Rebuilt from the record: no part URLs (each batch is asked for, with its own clock), and no
+  // deadline of the grant's own (GET /v1/uploads/{id} carries no serverTime), so its times are
+  // placeholders nothing reads.
   const grant: MultipartGrant = {
     id: record.id,
     method: 'multipart',
@@ -120,7 +123,6 @@ async function resume(file: Blob, request: GrantRequest, ctx: UploadContext): Pr
     partCount: record.partCount,
     parts: [],
   };
-  // No deadline of our own for a resumed grant: each batch of part URLs brings its own.
   return run(file, request, grant, undefined, ctx, held);
 }
 
