@@ -20,6 +20,10 @@ const USAGE = `Usage:
       Print a token (HS256) signed with the dev secret of DIR (./.chute), S, or FILE's auth.jwt.
   chute s3 --port P --data DIR [options]
       The embedded S3-compatible store alone.
+  chute upload FILE... --route R [--endpoint URL] [--token T] [--type MIME] [--resume]
+      Upload each file through the gateway (default http://127.0.0.1:3000) straight to storage,
+      with a progress bar per file; prints "<id> <state> <file>" per accepted file. Exit 1 if any
+      failed (the gateway's error code is printed), 130 on Ctrl-C. Token: --token or CHUTE_TOKEN.
   chute doctor [--config FILE] [--origin URL]… [--webhook URL]… [--json]
                [--data .chute --port 3000 --s3-port 9000]
       Checks a deployment, one PASS/WARN/FAIL line each with the fix: credentials, clock skew,
@@ -37,7 +41,8 @@ Options for "s3":
   --config FILE       JSON file: {"users":[{"accessKeyId","secretAccessKey"}], "buckets":[…]}
   --quiet             no per-request log lines
 
-Environment: CHUTE_DATA_DIR (default data dir of dev/token), CHUTE_JWT_SECRET (token's --secret).
+Environment: CHUTE_DATA_DIR (default data dir of dev/token), CHUTE_JWT_SECRET (token's --secret),
+  CHUTE_TOKEN (upload's --token).
 `;
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -112,6 +117,13 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       const code = await runDoctorCommand(doctorArgs(rest, dataDefault), (t) => process.stdout.write(t));
       // Exit now: a database pool or socket the checks gave up on must not keep the process up.
       return process.exit(code);
+    }
+    case 'upload': {
+      const { uploadArgs, uploadCommand } = await import('./upload.ts');
+      process.exitCode = await uploadCommand(
+        uploadArgs(rest, { token: env['CHUTE_TOKEN'], data: dataDefault }),
+      );
+      return;
     }
     case undefined:
     case 'help':
