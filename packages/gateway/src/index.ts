@@ -7,6 +7,7 @@ export * from './config/index.ts';
 export * from './db/index.ts';
 export {
   assertUserId,
+  EVENT_ID,
   fileKey,
   incomingKey,
   isUploadId,
@@ -31,3 +32,7 @@ export { Metrics } from './telemetry/metrics.ts';
 export { type DurationString, parseDuration } from './units/duration.ts';
 export { formatSize, parseSize, type Size, type SizeString } from './units/size.ts';
 export { type Rejected, type Verified, verifyObject } from './verify/verify.ts';
+export { Dispatcher, type DispatcherOptions, type DispatchReport } from './webhooks/dispatcher.ts';
+export { EVENT_TYPES, type EventType } from './webhooks/events.ts';
+export type { WebhookEndpoint, WebhookSettings } from './webhooks/settings.ts';
+export { secretKey, sign } from './webhooks/sign.ts';

@@ -101,4 +101,58 @@ CREATE TABLE rules (
 ALTER TABLE uploads ADD COLUMN rule_hash TEXT;
 `,
   },
+  {
+    version: 5,
+    name: 'webhook deliveries',
+    sql: { sqlite: webhooks(''), postgres: webhooks(' COLLATE "C"') },
+  },
 ];
+
+/**
+ * Webhooks: one delivery row per (event, endpoint), made by the dispatcher when it fans an event
+ * out (events.fanned_out_at), so the write path of a state change stays one INSERT; the per-event
+ * columns of migration 1 (delivered_at, attempts, next_attempt_at) move to the deliveries.
+ * Events of one upload are delivered in event-id order, so ids compare bytewise on PostgreSQL too
+ * (`collate`: its default collations ignore case, and ids are base62). Events from before this
+ * migration are marked fanned out: no endpoint could have subscribed to them.
+ */
+function webhooks(collate: string): string {
+  return `
+DROP INDEX events_undelivered;
+ALTER TABLE events DROP COLUMN delivered_at;
+ALTER TABLE events DROP COLUMN attempts;
+ALTER TABLE events DROP COLUMN next_attempt_at;
+ALTER TABLE events ADD COLUMN fanned_out_at BIGINT;
+UPDATE events SET fanned_out_at = created_at;
+${collate ? `ALTER TABLE events ALTER COLUMN id TYPE TEXT${collate};` : ''}
+CREATE INDEX events_not_fanned_out ON events (id) WHERE fanned_out_at IS NULL;
+CREATE INDEX events_upload ON events (upload_id, id);
+
+CREATE TABLE deliveries (
+  event_id        TEXT${collate} NOT NULL,
+  endpoint_id     TEXT NOT NULL,
+  upload_id       TEXT,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts        INTEGER NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  last_status     INTEGER,
+  last_error      TEXT,
+  created_at      BIGINT NOT NULL,
+  delivered_at    BIGINT,
+  dead_at         BIGINT,
+  PRIMARY KEY (event_id, endpoint_id)
+);
+-- due deliveries; partial, so delivered rows (the many) cost the dispatcher nothing
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';
+-- "no earlier pending delivery for this endpoint and upload" (order per upload)
+CREATE INDEX deliveries_order ON deliveries (endpoint_id, upload_id, event_id) WHERE state = 'pending';
+
+-- An endpoint that answered 410 Gone, with the URL it had: a new URL under the same id enables it again.
+CREATE TABLE webhook_endpoints (
+  id          TEXT PRIMARY KEY,
+  url         TEXT NOT NULL,
+  disabled_at BIGINT NOT NULL,
+  reason      TEXT NOT NULL
+);
+`;
+}

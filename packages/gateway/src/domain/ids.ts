@@ -38,14 +38,56 @@ export function randomBase62(n: number): string {
  * per commit was estimated, not counted.)
  */
 export function newUploadId(now = Date.now()): string {
-  let time = '';
-  for (let t = now, i = 0; i < 8; i++, t = Math.floor(t / 62)) time = BASE62[t % 62] + time;
-  return `up_${time}${randomBase62(14)}`;
+  return `up_${timePart(now)}${randomBase62(14)}`;
 }
 
-export function newEventId(): string {
-  return `ev_${randomBase62(22)}`;
+/** 8 base62 digits of epoch ms (good until the year 8000), most significant first. */
+function timePart(now: number): string {
+  let time = '';
+  for (let t = now, i = 0; i < 8; i++, t = Math.floor(t / 62)) time = BASE62[t % 62] + time;
+  return time;
 }
+
+let lastEvent = { time: -1, tail: '' };
+
+/**
+ * `ev_` + 22 base62 characters, ordered: 8 of the time in ms, then 14 that start random and,
+ * within one millisecond (or when the clock steps back), count up from the previous id. So ids
+ * made in this process sort exactly in the order they were made, which is the order webhooks of
+ * one upload are delivered in (the dispatcher compares event ids). Across instances they sort by
+ * each instance's clock; an upload's events are serialised by its state transitions anyway.
+ */
+export function newEventId(now = Date.now()): string {
+  let { time, tail } = lastEvent;
+  if (now > time) {
+    time = now;
+    tail = randomBase62(14);
+  } else {
+    const next = incrementBase62(tail);
+    if (next === undefined) {
+      time++; // 62^14 ids in one millisecond: borrow the next one
+      tail = randomBase62(14);
+    } else tail = next;
+  }
+  lastEvent = { time, tail };
+  return `ev_${timePart(time)}${tail}`;
+}
+
+/** The next base62 string of the same length; undefined after "zzz…". */
+function incrementBase62(s: string): string | undefined {
+  const digits = [...s];
+  for (let i = digits.length - 1; i >= 0; i--) {
+    const d = BASE62.indexOf(digits[i]!);
+    if (d < 61) {
+      digits[i] = BASE62[d + 1]!;
+      return digits.join('');
+    }
+    digits[i] = '0';
+  }
+  return undefined;
+}
+
+export const EVENT_ID = /^ev_[0-9A-Za-z]{22}$/;
 
 export const UPLOAD_ID = /^up_[0-9A-Za-z]{22}$/;
 
