@@ -5,9 +5,10 @@ import type { WebhookSettings } from '../webhooks/settings.ts';
 import { secretKey } from '../webhooks/sign.ts';
 import { DEFAULTS } from './defaults.ts';
 
-/** A duration string ("10s") within [min, max] ms, as milliseconds. */
-const duration = (what: string, min: number, max: number) =>
+/** A duration string ("10s") within [min, max], as milliseconds. */
+const duration = (what: string, minText: string, maxText: string) =>
   z.string().transform((s, ctx) => {
+    const [min, max] = [parseDuration(minText), parseDuration(maxText)];
     let ms: number;
     try {
       ms = parseDuration(s);
@@ -16,7 +17,7 @@ const duration = (what: string, min: number, max: number) =>
       return z.NEVER;
     }
     if (ms < min || ms > max) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be ${min} ms … ${max / 3_600_000} h` });
+      ctx.addIssue({ code: 'custom', message: `${what} must be ${minText} … ${maxText}` });
       return z.NEVER;
     }
     return ms;
@@ -50,12 +51,12 @@ export const webhooksSchema = z
         (list) => new Set(list.map((e) => e.id)).size === list.length,
         'webhook endpoint ids must be unique',
       ),
-    timeout: duration('webhooks.timeout', 100, 5 * 60_000).prefault(DEFAULTS.webhooks.timeout),
+    timeout: duration('webhooks.timeout', '100ms', '5m').prefault(DEFAULTS.webhooks.timeout),
     retrySchedule: z
-      .array(duration('a retry delay', 1000, 7 * 86_400_000))
+      .array(duration('a retry delay', '1s', '7d'))
       .max(20, 'at most 20 retries')
       .prefault([...DEFAULTS.webhooks.retrySchedule]),
-    interval: duration('webhooks.interval', 100, 3_600_000).prefault(DEFAULTS.webhooks.interval),
+    interval: duration('webhooks.interval', '100ms', '1h').prefault(DEFAULTS.webhooks.interval),
     concurrency: z.number().int().min(1).max(64).default(DEFAULTS.webhooks.concurrency),
   })
   .prefault({})
