@@ -372,6 +372,29 @@ for (const kind of KINDS) {
       assert.equal(r.received[0]?.headers['webhook-id'], id);
     });
 
+    test('two instances on one database: one dispatches at a time, each event is delivered once', async (t) => {
+      // A SQLite file belongs to one process (Driver.exclusive), so this is PostgreSQL's case.
+      if (kind.name !== 'postgres') return t.skip('one process per SQLite file');
+      const secret = newSecret();
+      const r = await receiver(secret, () => ({ status: 200, delayMs: 20 }));
+      const config = { endpoints: [{ id: 'app', url: r.url, secret }] };
+      const [a, b] = [await gateway(config), await gateway(config)];
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push(await verified(i % 2 === 0 ? a : b, newUploadId()));
+      const reports = await Promise.all([a, b, a, b].map((g) => g.dispatcher.once()));
+      assert.ok(
+        reports.some((x) => !x.ran),
+        'the other instance skipped while one held the lock',
+      );
+      await a.dispatcher.once();
+      await b.dispatcher.once();
+      assert.deepEqual(
+        r.received.map((x) => x.headers['webhook-id']).sort(),
+        [...ids].sort(),
+        'each event once, none twice',
+      );
+    });
+
     test('metrics: deliveries by outcome, outbox depth, oldest pending age', async () => {
       const secret = newSecret();
       const r = await receiver(secret, () => 500);

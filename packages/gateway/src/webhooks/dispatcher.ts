@@ -31,10 +31,13 @@ export interface DispatchReport {
 }
 
 const REMOVED = 'endpoint removed from the config';
+/** Attempts per round: bounds the round's memory and how long it keeps the lock. */
+const MAX_PER_ROUND = 1000;
 
 /**
  * Delivers the outbox as Standard Webhooks, in one instance at a time (the 'dispatcher' lock).
- * Each round: pending deliveries of endpoints no longer configured are ended; new events are
+ * Each round: pending deliveries of endpoints no longer configured are ended (the first round of
+ * this process that holds the lock); new events are
  * fanned out to the endpoints that take their type; due deliveries are sent, `concurrency` at a
  * time. 2xx: delivered. 410: the endpoint is disabled and its pending deliveries end. Anything
  * else (3xx included, a timeout, a refused connection): retried after the schedule's next delay,
@@ -52,6 +55,8 @@ export class Dispatcher {
   #queued: Promise<DispatchReport> | undefined;
   #current: Promise<DispatchReport> | undefined;
   #stop = new AbortController();
+  /** Whether this instance has ended the deliveries of endpoints its config no longer has. */
+  #retired = false;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -110,17 +115,25 @@ export class Dispatcher {
     const report: DispatchReport = { ran: false, fannedOut: 0, delivered: 0, retried: 0, dead: 0 };
     if (this.#stop.signal.aborted) return report;
     const { repo, settings } = this.#o;
+    let more = false;
     report.ran = await repo.locks.exclusive('dispatcher', async () => {
-      const configured = settings.endpoints.map((e) => e.id);
-      report.dead += await repo.deliveries.retireOthers(configured, REMOVED);
+      if (!this.#retired) {
+        // Once per process: the config does not change while it runs.
+        report.dead += await repo.deliveries.retireOthers(
+          settings.endpoints.map((e) => e.id),
+          REMOVED,
+        );
+        this.#retired = true;
+      }
       const active = await this.#activeEndpoints();
       const subscriptions = active.map((e) => ({ id: e.id, events: e.events }));
       for (let n = -1; n !== 0; ) {
         n = await repo.deliveries.fanOut(subscriptions);
         report.fannedOut += n;
       }
-      await this.#deliverDue(active, report);
+      more = await this.#deliverDue(active, report);
     });
+    if (more) this.wake(); // the next round, after this one (and a chance for other instances)
     return report;
   }
 
@@ -133,42 +146,46 @@ export class Dispatcher {
   /**
    * Sends what is due, up to `concurrency` at a time, until nothing is due. A delivery in flight
    * is still pending in the database, so the same upload's next event cannot be picked meanwhile.
+   * Each delivery is attempted at most once per round: a due list read while an attempt was being
+   * recorded may still show it pending (PostgreSQL reads on another connection), and must not
+   * send it again. Returns true when the round stopped at MAX_PER_ROUND with work left.
    */
-  async #deliverDue(endpoints: WebhookEndpoint[], report: DispatchReport): Promise<void> {
+  async #deliverDue(endpoints: WebhookEndpoint[], report: DispatchReport): Promise<boolean> {
     const byId = new Map(endpoints.map((e) => [e.id, e]));
     const gone = new Set<string>();
-    const inflight = new Map<string, Promise<void>>();
+    const attempted = new Set<string>();
+    const inflight = new Set<Promise<void>>();
     const { concurrency } = this.#o.settings;
     let drained = false;
-    while (!this.#stop.signal.aborted) {
+    while (!this.#stop.signal.aborted && attempted.size < MAX_PER_ROUND) {
       if (!drained && inflight.size < concurrency) {
         const ids = [...byId.keys()].filter((id) => !gone.has(id));
         const due = await this.#o.repo.deliveries.due(ids, concurrency + inflight.size);
         // gone: an endpoint that answered 410 while this list was read is skipped.
         const fresh = due.filter(
-          (d) => !inflight.has(`${d.eventId} ${d.endpointId}`) && !gone.has(d.endpointId),
+          (d) => !attempted.has(`${d.eventId} ${d.endpointId}`) && !gone.has(d.endpointId),
         );
         drained = fresh.length === 0;
         for (const d of fresh.slice(0, concurrency - inflight.size)) {
-          const key = `${d.eventId} ${d.endpointId}`;
-          const endpoint = byId.get(d.endpointId)!;
-          const work = this.#attempt(endpoint, d, report, gone)
+          attempted.add(`${d.eventId} ${d.endpointId}`);
+          const work: Promise<void> = this.#attempt(byId.get(d.endpointId)!, d, report, gone)
             // The delivery stays pending (a database hiccup): the next round sends it again.
             .catch((e: unknown) =>
               this.#o.logger.error({ err: e, eventId: d.eventId }, 'webhook attempt failed'),
             )
-            .finally(() => inflight.delete(key));
-          inflight.set(key, work);
+            .finally(() => inflight.delete(work));
+          inflight.add(work);
         }
       }
       if (inflight.size === 0) {
-        if (drained) return;
+        if (drained) return false;
         continue;
       }
-      await Promise.race(inflight.values());
+      await Promise.race(inflight);
       drained = false; // a delivery done may have unblocked the next event of its upload
     }
-    await Promise.allSettled(inflight.values());
+    await Promise.allSettled(inflight);
+    return !this.#stop.signal.aborted;
   }
 
   async #attempt(
