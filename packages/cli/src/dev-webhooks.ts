@@ -4,16 +4,16 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
-/** One webhook as `chute dev`'s receiver saw it. */
+/** One webhook as `chute dev`'s receiver saw it (the page's webhook log shows these). */
 export interface DevDelivery {
   /** When it arrived (ISO). */
-  at: string;
+  receivedAt: string;
   /** webhook-id: the event id, the same on every retry. */
   id: string;
   type: string;
   uploadId: string | null;
   /** Whether the Standard Webhooks signature (and timestamp) verified. */
-  signature: 'ok' | 'failed';
+  verified: boolean;
   /** The verified body; absent when the signature failed. */
   body?: unknown;
 }
@@ -23,8 +23,8 @@ export interface DevReceiver {
   url: string;
   /** The generated `whsec_` secret the gateway signs with. */
   secret: string;
-  /** The last 50 deliveries, newest first. */
-  recent(): DevDelivery[];
+  /** The last 50 deliveries, newest first: what GET /dev/webhooks answers (`{items}`). */
+  recent(): { items: DevDelivery[] };
   close(): Promise<void>;
 }
 
@@ -49,7 +49,9 @@ export async function startDevReceiver(options: {
   const server: Server = createServer(async (req, res) => {
     if (req.url !== DEV_WEBHOOK_PATH) return void res.writeHead(404).end();
     if (req.method === 'GET') {
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(recent));
+      return void res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ items: recent }));
     }
     if (req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
     const body = await readBody(req);
@@ -69,11 +71,11 @@ export async function startDevReceiver(options: {
     // What the log shows of an unverified body is only what it claims to be.
     const claimed = safeJson(body) as { type?: unknown; data?: { id?: unknown } } | undefined;
     const d: DevDelivery = {
-      at: new Date().toISOString(),
+      receivedAt: new Date().toISOString(),
       id: header('webhook-id'),
       type: typeof claimed?.type === 'string' ? claimed.type : '?',
       uploadId: typeof claimed?.data?.id === 'string' ? claimed.data.id : null,
-      signature: ok ? 'ok' : 'failed',
+      verified: ok,
       ...(ok && { body: verified }),
     };
     recent.unshift(d);
@@ -88,7 +90,7 @@ export async function startDevReceiver(options: {
   return {
     url: `http://${host}:${port}${DEV_WEBHOOK_PATH}`,
     secret,
-    recent: () => [...recent],
+    recent: () => ({ items: [...recent] }),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -89,7 +89,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       logger: options.log
         ? createLogger({ destination: options.log.gatewayDestination })
         : createLogger({ level: 'silent' }),
-      page: { demoUsers: DEMO_USERS },
+      page: { demoUsers: DEMO_USERS, webhookLog: DEV_WEBHOOK_PATH },
     });
     // The receiver's last deliveries, same-origin for the page.
     gateway.app.get(DEV_WEBHOOK_PATH, (c) => c.json(receiver.recent()));

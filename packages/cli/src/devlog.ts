@@ -48,6 +48,8 @@ export function devLog(write: (line: string) => void): DevLog {
       else request('storage', o, o['op']);
     },
     webhookLine: (d) =>
-      write(`${time(d.at)} webhook ${d.type} ${d.uploadId ?? '-'} ${d.id} signature ${d.signature}`),
+      write(
+        `${time(d.receivedAt)} webhook ${d.type} ${d.uploadId ?? '-'} ${d.id} signature ${d.verified ? 'ok' : 'failed'}`,
+      ),
   };
 }

@@ -55,17 +55,17 @@ test('chute dev: the upload.verified of an upload arrives at the dev receiver, v
       id: string;
       type: string;
       uploadId: string;
-      signature: string;
+      verified: boolean;
       body: { data: { id: string } };
     }[] = [];
     for (let i = 0; i < 100 && listed.length === 0; i++) {
-      listed = (await (await fetch(`${api}/dev/webhooks`)).json()) as typeof listed;
+      listed = ((await (await fetch(`${api}/dev/webhooks`)).json()) as { items: typeof listed }).items;
       if (listed.length === 0) await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(listed.length, 1);
     assert.equal(listed[0]?.type, 'upload.verified');
     assert.equal(listed[0]?.uploadId, grant.id);
-    assert.equal(listed[0]?.signature, 'ok');
+    assert.equal(listed[0]?.verified, true);
     assert.equal(listed[0]?.body.data.id, grant.id);
     assert.ok(
       lines.some((l) => new RegExp(`webhook upload\\.verified ${grant.id} ev_\\w{22} signature ok$`).test(l)),
@@ -83,12 +83,14 @@ test('chute dev: the upload.verified of an upload arrives at the dev receiver, v
       body: JSON.stringify({ type: 'review.approved', data: { id: grant.id } }),
     });
     assert.equal(forged.status, 401);
-    const [latest] = (await (await fetch(`${api}/dev/webhooks`)).json()) as {
-      signature: string;
-      body?: unknown;
-    }[];
-    assert.equal(latest?.signature, 'failed');
-    assert.equal(latest?.body, undefined);
+    const { items } = (await (await fetch(`${api}/dev/webhooks`)).json()) as {
+      items: { verified: boolean; body?: unknown }[];
+    };
+    assert.equal(items[0]?.verified, false);
+    assert.equal(items[0]?.body, undefined);
+    // The page is told where the log is (dev only).
+    const page = (await (await fetch(`${api}/ui/config.json`)).json()) as { webhooks?: string };
+    assert.equal(page.webhooks, '/dev/webhooks');
     assert.ok(lines.some((l) => / webhook review\.approved \S+ ev_forged signature failed$/.test(l)));
   } finally {
     await dev.close();

@@ -10,6 +10,8 @@ import { Repo } from './db/repo.ts';
 import { buildApp } from './http/app.ts';
 import type { Env } from './http/context.ts';
 import { Completer } from './lifecycle/completer.ts';
+import { Publisher } from './lifecycle/publisher.ts';
+import { Reviews } from './lifecycle/reviews.ts';
 import { Sweeper } from './lifecycle/sweeper.ts';
 import { mountPage, type PageOptions } from './page/mount.ts';
 import type { BaseServices, Services } from './services.ts';
@@ -73,8 +75,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
     metrics: new Metrics({ processMetrics: options.processMetrics ?? true }),
   };
-  const completer = new Completer(base);
-  const sweeper = new Sweeper(base);
+  const publisher = new Publisher(base);
+  const completer = new Completer(base, publisher);
+  const reviews = new Reviews(base, publisher);
+  const sweeper = new Sweeper(base, { publisher, reviews });
   const dispatcher = new Dispatcher({
     settings: config.webhooks,
     repo,
@@ -89,7 +93,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       oldestAgeSeconds: s.oldestCreatedAt === null ? 0 : Math.max(0, (clock() - s.oldestCreatedAt) / 1000),
     };
   });
-  const services: Services = { ...base, completer };
+  const services: Services = { ...base, completer, reviews };
   const app = buildApp(services);
   if (options.page !== false) mountPage(app, config, options.page);
   if (options.sweep ?? true) sweeper.start();

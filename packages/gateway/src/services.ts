@@ -2,6 +2,7 @@ import type { Authenticator } from './auth/authenticate.ts';
 import type { GatewayConfig } from './config/parse.ts';
 import type { Repo } from './db/repo.ts';
 import type { Completer } from './lifecycle/completer.ts';
+import type { Reviews } from './lifecycle/reviews.ts';
 import type { Storage } from './storage/types.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { Metrics } from './telemetry/metrics.ts';
@@ -20,7 +21,8 @@ export interface Services {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly completer: Completer;
+  readonly reviews: Reviews;
 }
 
-/** What the jobs (completer, sweeper, …) are built from: the services without the jobs. */
-export type BaseServices = Omit<Services, 'completer'>;
+/** What the jobs (completer, reviews, sweeper, …) are built from: the services without the jobs. */
+export type BaseServices = Omit<Services, 'completer' | 'reviews'>;

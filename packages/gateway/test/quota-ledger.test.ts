@@ -27,11 +27,12 @@ const grant = (userId: string, size: number, lifetimeMs: number, now: number) =>
 const MOVES: Record<UploadState, UploadState[]> = {
   granted: ['uploaded', 'expired', 'rejected'],
   uploaded: ['granted', 'pending_review', 'verified', 'rejected'],
-  pending_review: ['approved', 'rejected'],
+  pending_review: ['approved', 'rejected', 'withdrawn'],
   verified: [],
   approved: [],
   rejected: [],
   expired: [],
+  withdrawn: [],
 };
 
 /** Deterministic, so a failure can be replayed: mulberry32. */
@@ -134,13 +135,9 @@ test('a transition whose transaction fails leaves the ledger as the rows are', a
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     await assert.rejects(
-      repo.uploads.transition(
-        g.id,
-        ['granted'],
-        'rejected',
-        {},
-        { type: 'upload.rejected', payload: cyclic },
-      ),
+      repo.uploads.transition(g.id, ['granted'], 'rejected', {
+        event: { type: 'upload.rejected', payload: cyclic },
+      }),
     );
     const kept = ledger.get('eve');
     const rows = await readUsage(driver, 'eve', Date.now());

@@ -119,6 +119,16 @@ for (const engine of engines) {
         expiresAt: T0 + 600_000,
         completedAt: null,
         updatedAt: T0,
+        previousState: null,
+        reviewedBy: null,
+        reviewedAt: null,
+        reviewReason: null,
+        reviewNote: null,
+        publishedKey: null,
+        publishedAt: null,
+        retiredAt: null,
+        purgeAt: null,
+        purgedAt: null,
       });
       assert.deepEqual(await repo.uploads.get(g.id), u);
       assert.equal(await repo.uploads.get('up_doesnotexist000000000'), undefined);
@@ -147,7 +157,9 @@ for (const engine of engines) {
         return true;
       });
       assert.ok(
-        await repo.uploads.transition(first.id, ['granted'], 'rejected', { reason: 'type_mismatch' }),
+        await repo.uploads.transition(first.id, ['granted'], 'rejected', {
+          fields: { reason: 'type_mismatch' },
+        }),
       );
       const third = await repo.grants.insert(grant(user), limits);
       await assert.rejects(repo.grants.insert(grant(user), limits), quotaError('pendingGrants'));
@@ -267,8 +279,10 @@ for (const engine of engines) {
       const u = await repo.grants.insert(grant(newUser()), LOOSE);
       now = T0 + 5000;
       const moved = await repo.uploads.transition(u.id, ['granted'], 'uploaded', {
-        size: 1000,
-        completedAt: now,
+        fields: {
+          size: 1000,
+          completedAt: now,
+        },
       });
       assert.equal(moved?.state, 'uploaded');
       assert.equal(moved?.size, 1000);
@@ -286,17 +300,14 @@ for (const engine of engines) {
       const u = await repo.grants.insert(grant(newUser()), LOOSE);
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          repo.uploads.transition(
-            u.id,
-            ['granted', 'uploaded'],
-            'verified',
-            { detectedType: `image/png`, width: i },
-            {
+          repo.uploads.transition(u.id, ['granted', 'uploaded'], 'verified', {
+            fields: { detectedType: `image/png`, width: i },
+            event: {
               type: 'upload.verified',
               uploadId: u.id,
               payload: { id: u.id, attempt: i },
             },
-          ),
+          }),
         ),
       );
       const winners = results.filter((r) => r !== undefined);
@@ -309,11 +320,11 @@ for (const engine of engines) {
     test('transition refuses a field outside the allow-list ("constructor", "userId")', async () => {
       const u = await repo.grants.insert(grant(newUser()), LOOSE);
       await assert.rejects(
-        repo.uploads.transition(u.id, ['granted'], 'verified', { constructor: 'x' } as never),
+        repo.uploads.transition(u.id, ['granted'], 'verified', { fields: { constructor: 'x' } as never }),
         TypeError,
       );
       await assert.rejects(
-        repo.uploads.transition(u.id, ['granted'], 'verified', { userId: 'mallory' } as never),
+        repo.uploads.transition(u.id, ['granted'], 'verified', { fields: { userId: 'mallory' } as never }),
         TypeError,
       );
       assert.equal((await repo.uploads.get(u.id))?.state, 'granted');
@@ -329,7 +340,7 @@ for (const engine of engines) {
       }
       await repo.grants.insert(grant(bob), LOOSE);
       now = T0;
-      await repo.uploads.transition(ids[0]!, ['granted'], 'rejected', { reason: 'too_large' });
+      await repo.uploads.transition(ids[0]!, ['granted'], 'rejected', { fields: { reason: 'too_large' } });
 
       const seen: string[] = [];
       let cursor: string | undefined;

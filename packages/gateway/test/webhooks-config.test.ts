@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, parseConfig, redactConfig } from '../src/config/index.ts';
-import { EVENT_TYPES } from '../src/webhooks/events.ts';
+import { EVENT_TYPES } from '../src/lifecycle/events.ts';
 
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openApiDocument } from '../src/http/openapi.ts';
-import { EVENT_TYPES } from '../src/webhooks/events.ts';
+import { EVENT_TYPES } from '../src/lifecycle/events.ts';
 
 test('the OpenAPI document describes every webhook event: headers, body, what the answers mean', () => {
   const doc = openApiDocument() as {

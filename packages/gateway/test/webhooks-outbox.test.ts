@@ -38,8 +38,8 @@ for (const engine of engines) {
       const off = repo.outbox.onCommitted(() => signals++);
       const u = await repo.grants.insert(newGrant('alice', {}, now), LOOSE);
       const event = { type: 'upload.expired', uploadId: u.id, payload: { id: u.id } };
-      assert.ok(await repo.uploads.transition(u.id, ['granted'], 'expired', {}, event));
-      assert.equal(await repo.uploads.transition(u.id, ['granted'], 'expired', {}, event), undefined);
+      assert.ok(await repo.uploads.transition(u.id, ['granted'], 'expired', { event }));
+      assert.equal(await repo.uploads.transition(u.id, ['granted'], 'expired', { event }), undefined);
       assert.equal(signals, 1);
       assert.deepEqual(
         (await repo.outbox.forUpload(u.id)).map((e) => e.type),

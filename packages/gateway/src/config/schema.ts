@@ -78,7 +78,13 @@ const routeSpec = z.strictObject({
   method: z.enum(['post', 'put']).optional(),
   image: z.strictObject({ maxWidth: z.number().optional(), maxHeight: z.number().optional() }).optional(),
   metadata: z.record(z.string(), z.string()).optional(),
-  review: z.boolean().optional(),
+  review: z
+    .union([
+      z.boolean(),
+      z.strictObject({ reasons: z.array(z.string()).optional(), retention: z.string().optional() }),
+    ])
+    .optional(),
+  publish: z.strictObject({ key: z.string().optional(), keepOne: z.boolean().optional() }).optional(),
   lifetime: z.string().optional(),
 });
 

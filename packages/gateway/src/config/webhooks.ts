@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { EVENT_TYPES } from '../lifecycle/events.ts';
 import { parseDuration } from '../units/duration.ts';
-import { EVENT_TYPES } from '../webhooks/events.ts';
 import type { WebhookSettings } from '../webhooks/settings.ts';
 import { secretKey } from '../webhooks/sign.ts';
 import { DEFAULTS } from './defaults.ts';

@@ -1,3 +1,4 @@
+import { appendAudit } from './audit.ts';
 import type { Driver, Executor, SqlValue } from './driver.ts';
 import { chargeUsage, enforceQuota } from './quota.ts';
 import type { NewGrant, QuotaLimits, Upload } from './types.ts';
@@ -61,6 +62,16 @@ function newUpload(grant: NewGrant, now: number): Upload {
     expiresAt: grant.expiresAt,
     completedAt: null,
     updatedAt: now,
+    previousState: null,
+    reviewedBy: null,
+    reviewedAt: null,
+    reviewReason: null,
+    reviewNote: null,
+    publishedKey: null,
+    publishedAt: null,
+    retiredAt: null,
+    purgeAt: null,
+    purgedAt: null,
   };
 }
 
@@ -151,6 +162,20 @@ export class Grants {
     if (admitted.length > 0) {
       // No RETURNING: every column is known here, and materialising rows back costs more than it tells.
       await tx.run(`${INSERT} ${admitted.map(() => ROW).join(', ')}`, admitted.flatMap(rowParams));
+      await appendAudit(
+        tx,
+        batch
+          .filter((_, i) => outcomes[i]!.ok)
+          .map(({ grant }) => ({
+            uploadId: grant.id,
+            by: grant.by ?? { id: grant.userId, role: 'uploader' },
+            action: 'granted',
+            fromState: null,
+            toState: 'granted',
+            detail: { route: grant.route, size: grant.declaredSize, type: grant.declaredType },
+          })),
+        now,
+      );
       this.#usage.inserted(admitted);
     }
     return outcomes;

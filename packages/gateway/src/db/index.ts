@@ -1,3 +1,11 @@
+export {
+  type Actor,
+  AUDIT_ACTIONS,
+  type AuditAction,
+  type AuditEntry,
+  AuditTrail,
+  SYSTEM,
+} from './audit.ts';
 export { Deliveries, type DeliveryOutcome, type OutboxStats, type Subscription } from './deliveries.ts';
 export type { Dialect, Driver, Executor, SqlValue } from './driver.ts';
 export { Grants } from './grants.ts';
@@ -10,4 +18,4 @@ export { DAY, enforceQuota, MINUTE, type Usage } from './quota.ts';
 export { Repo, type RepoOptions } from './repo.ts';
 export { FrozenRules } from './rules.ts';
 export * from './types.ts';
-export { Uploads } from './uploads.ts';
+export { type Change, Uploads } from './uploads.ts';

@@ -102,6 +102,129 @@ ALTER TABLE uploads ADD COLUMN rule_hash TEXT;
 `,
   },
   {
+    version: 4,
+    name: 'review, publication, withdrawal, audit trail',
+    // Review decisions and publication live on the upload row; every state change also appends a
+    // row to `audit`, which triggers keep append-only. `withdrawn` joins the states: SQLite
+    // cannot change a CHECK constraint in place, so it rebuilds the table as its ALTER TABLE
+    // documentation prescribes (create the new table, copy, drop, rename, re-create the indexes), PostgreSQL swaps the constraint.
+    sql: {
+      sqlite: `
+CREATE TABLE uploads_v4 (
+  id            TEXT PRIMARY KEY,
+  user_id       TEXT NOT NULL,
+  route         TEXT NOT NULL,
+  state         TEXT NOT NULL CHECK (state IN
+                  ('granted', 'uploaded', 'verified', 'pending_review', 'approved', 'rejected', 'expired', 'withdrawn')),
+  method        TEXT NOT NULL CHECK (method IN ('post', 'put', 'multipart')),
+  incoming_key  TEXT NOT NULL,
+  file_key      TEXT,
+  filename      TEXT NOT NULL,
+  declared_type TEXT NOT NULL,
+  declared_size BIGINT NOT NULL,
+  checksum      TEXT,
+  detected_type TEXT,
+  size          BIGINT,
+  width         INTEGER,
+  height        INTEGER,
+  reason        TEXT,
+  created_at    BIGINT NOT NULL,
+  expires_at    BIGINT NOT NULL,
+  completed_at  BIGINT,
+  updated_at    BIGINT NOT NULL,
+  rule_hash     TEXT,
+  previous_state TEXT,
+  reviewed_by   TEXT,
+  reviewed_at   BIGINT,
+  review_reason TEXT,
+  review_note   TEXT,
+  published_key TEXT,
+  published_at  BIGINT,
+  retired_at    BIGINT,
+  purge_at      BIGINT,
+  purged_at     BIGINT
+);
+INSERT INTO uploads_v4 (id, user_id, route, state, method, incoming_key, file_key, filename, declared_type, declared_size, checksum, detected_type, size, width, height, reason, created_at, expires_at, completed_at, updated_at, rule_hash) SELECT id, user_id, route, state, method, incoming_key, file_key, filename, declared_type, declared_size, checksum, detected_type, size, width, height, reason, created_at, expires_at, completed_at, updated_at, rule_hash FROM uploads;
+DROP TABLE uploads;
+ALTER TABLE uploads_v4 RENAME TO uploads;
+CREATE INDEX uploads_user_quota ON uploads (user_id, created_at, id, state, expires_at, declared_size);
+CREATE INDEX uploads_state_created ON uploads (state, created_at, id);
+CREATE INDEX uploads_created ON uploads (created_at, id);
+CREATE INDEX uploads_state_expires ON uploads (state, expires_at);
+
+-- the review queue: pending_review, oldest verified first
+CREATE INDEX uploads_state_completed ON uploads (state, completed_at, id);
+-- the sweeper: rejected files whose retention ran out
+CREATE INDEX uploads_purge ON uploads (purge_at) WHERE purge_at IS NOT NULL AND purged_at IS NULL;
+
+-- Every state change of every upload, with who made it and in which request. Written in the
+-- same transaction as the change; never updated or deleted (the triggers refuse it).
+CREATE TABLE audit (
+  id         TEXT PRIMARY KEY,
+  upload_id  TEXT NOT NULL,
+  at         BIGINT NOT NULL,
+  actor      TEXT NOT NULL,
+  actor_role TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  from_state TEXT,
+  to_state   TEXT NOT NULL,
+  request_id TEXT,
+  detail     TEXT
+);
+CREATE INDEX audit_upload ON audit (upload_id, at, id);
+
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+`,
+      postgres: `
+ALTER TABLE uploads DROP CONSTRAINT uploads_state_check;
+ALTER TABLE uploads ADD CONSTRAINT uploads_state_check CHECK (state IN
+  ('granted', 'uploaded', 'verified', 'pending_review', 'approved', 'rejected', 'expired', 'withdrawn'));
+ALTER TABLE uploads
+  ADD COLUMN previous_state TEXT,
+  ADD COLUMN reviewed_by TEXT,
+  ADD COLUMN reviewed_at BIGINT,
+  ADD COLUMN review_reason TEXT,
+  ADD COLUMN review_note TEXT,
+  ADD COLUMN published_key TEXT,
+  ADD COLUMN published_at BIGINT,
+  ADD COLUMN retired_at BIGINT,
+  ADD COLUMN purge_at BIGINT,
+  ADD COLUMN purged_at BIGINT;
+
+-- the review queue: pending_review, oldest verified first
+CREATE INDEX uploads_state_completed ON uploads (state, completed_at, id);
+-- the sweeper: rejected files whose retention ran out
+CREATE INDEX uploads_purge ON uploads (purge_at) WHERE purge_at IS NOT NULL AND purged_at IS NULL;
+
+-- Every state change of every upload, with who made it and in which request. Written in the
+-- same transaction as the change; never updated or deleted (the triggers refuse it).
+CREATE TABLE audit (
+  id         TEXT PRIMARY KEY,
+  upload_id  TEXT NOT NULL,
+  at         BIGINT NOT NULL,
+  actor      TEXT NOT NULL,
+  actor_role TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  from_state TEXT,
+  to_state   TEXT NOT NULL,
+  request_id TEXT,
+  detail     TEXT
+);
+CREATE INDEX audit_upload ON audit (upload_id, at, id);
+
+CREATE FUNCTION chute_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit is append-only';
+END $$;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+  FOR EACH ROW EXECUTE FUNCTION chute_audit_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+  FOR EACH STATEMENT EXECUTE FUNCTION chute_audit_append_only();
+`,
+    },
+  },
+  {
     version: 5,
     name: 'webhook deliveries',
     sql: { sqlite: webhooks(''), postgres: webhooks(' COLLATE "C"') },

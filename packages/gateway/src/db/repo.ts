@@ -1,3 +1,4 @@
+import { AuditTrail } from './audit.ts';
 import { Deliveries } from './deliveries.ts';
 import type { Driver } from './driver.ts';
 import { Grants } from './grants.ts';
@@ -32,6 +33,8 @@ export class Repo {
   readonly locks: Locks;
   /** The rule each grant was signed under. */
   readonly rules: FrozenRules;
+  /** Every state change of every upload, append-only. */
+  readonly audit: AuditTrail;
 
   private constructor(db: Driver, clock: () => number) {
     this.#db = db;
@@ -43,6 +46,7 @@ export class Repo {
     this.deliveries = new Deliveries(db, clock);
     this.locks = new Locks(db);
     this.rules = new FrozenRules(db, clock);
+    this.audit = new AuditTrail(db);
   }
 
   static async open(url: string, options: RepoOptions = {}): Promise<Repo> {

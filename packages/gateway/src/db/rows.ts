@@ -23,6 +23,16 @@ export const UPLOAD_COLUMNS = {
   expiresAt: 'expires_at',
   completedAt: 'completed_at',
   updatedAt: 'updated_at',
+  previousState: 'previous_state',
+  reviewedBy: 'reviewed_by',
+  reviewedAt: 'reviewed_at',
+  reviewReason: 'review_reason',
+  reviewNote: 'review_note',
+  publishedKey: 'published_key',
+  publishedAt: 'published_at',
+  retiredAt: 'retired_at',
+  purgeAt: 'purge_at',
+  purgedAt: 'purged_at',
 } as const satisfies Record<keyof Upload, string>;
 
 /** The only columns a transition may write: keys are checked against this list, never interpolated raw. */
@@ -34,6 +44,15 @@ export const TRANSITION_COLUMNS = {
   height: 'height',
   reason: 'reason',
   completedAt: 'completed_at',
+  reviewedBy: 'reviewed_by',
+  reviewedAt: 'reviewed_at',
+  reviewReason: 'review_reason',
+  reviewNote: 'review_note',
+  publishedKey: 'published_key',
+  publishedAt: 'published_at',
+  retiredAt: 'retired_at',
+  purgeAt: 'purge_at',
+  purgedAt: 'purged_at',
 } as const satisfies Record<keyof TransitionFields, string>;
 
 const NUMERIC = new Set([
@@ -45,6 +64,11 @@ const NUMERIC = new Set([
   'expires_at',
   'completed_at',
   'updated_at',
+  'reviewed_at',
+  'published_at',
+  'retired_at',
+  'purge_at',
+  'purged_at',
 ]);
 
 export function toUpload(row: Record<string, unknown>): Upload {

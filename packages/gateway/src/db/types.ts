@@ -1,4 +1,5 @@
 import type { RejectionReason } from '@chute/errors';
+import type { Actor } from './audit.ts';
 
 export const UPLOAD_STATES = [
   'granted',
@@ -8,6 +9,7 @@ export const UPLOAD_STATES = [
   'approved',
   'rejected',
   'expired',
+  'withdrawn',
 ] as const;
 export type UploadState = (typeof UPLOAD_STATES)[number];
 
@@ -38,6 +40,22 @@ export interface Upload {
   expiresAt: number;
   completedAt: number | null;
   updatedAt: number;
+  /** The state before the last transition (what the audit row's from_state records). */
+  previousState: UploadState | null;
+  /** The reviewer's decision, once made. */
+  reviewedBy: string | null;
+  reviewedAt: number | null;
+  /** A rejecting reviewer's reason code (from the route's list) and note. */
+  reviewReason: string | null;
+  reviewNote: string | null;
+  /** Where the approved file was published, once it was; null again once retired. */
+  publishedKey: string | null;
+  publishedAt: number | null;
+  /** When a newer approval of the same user and route took its place (keepOne routes). */
+  retiredAt: number | null;
+  /** A rejected file's frozen copy is deleted after this (the route's retention); then purgedAt. */
+  purgeAt: number | null;
+  purgedAt: number | null;
 }
 
 export interface NewGrant {
@@ -52,6 +70,8 @@ export interface NewGrant {
   declaredSize: number;
   checksum?: string | undefined;
   expiresAt: number;
+  /** Who asked (the audit trail); default the user, as an uploader. */
+  by?: Actor | undefined;
 }
 
 export interface QuotaLimits {
@@ -69,6 +89,15 @@ export interface TransitionFields {
   height?: number | null;
   reason?: RejectionReason | null;
   completedAt?: number | null;
+  reviewedBy?: string | null;
+  reviewedAt?: number | null;
+  reviewReason?: string | null;
+  reviewNote?: string | null;
+  publishedKey?: string | null;
+  publishedAt?: number | null;
+  retiredAt?: number | null;
+  purgeAt?: number | null;
+  purgedAt?: number | null;
 }
 
 export interface NewEvent {

@@ -48,43 +48,31 @@ function timePart(now: number): string {
   return time;
 }
 
-let lastEvent = { time: -1, tail: '' };
+let lastMs = -1;
+let seq = 0;
 
 /**
- * `ev_` + 22 base62 characters, ordered: 8 of the time in ms, then 14 that start random and,
- * within one millisecond (or when the clock steps back), count up from the previous id. So ids
- * made in this process sort exactly in the order they were made, which is the order webhooks of
- * one upload are delivered in (the dispatcher compares event ids). Across instances they sort by
- * each instance's clock; an upload's events are serialised by its state transitions anyway.
+ * `{prefix}_` + 22 base62 characters that sort in the order they were made in this process: 8 of
+ * the time in ms, 4 of a counter that restarts each ms (and carries the order when the clock
+ * stands still or steps back), 10 random. For rows read back in order (the audit trail, events).
  */
-export function newEventId(now = Date.now()): string {
-  let { time, tail } = lastEvent;
-  if (now > time) {
-    time = now;
-    tail = randomBase62(14);
-  } else {
-    const next = incrementBase62(tail);
-    if (next === undefined) {
-      time++; // 62^14 ids in one millisecond: borrow the next one
-      tail = randomBase62(14);
-    } else tail = next;
-  }
-  lastEvent = { time, tail };
-  return `ev_${timePart(time)}${tail}`;
+export function newSortableId(prefix: string, now = Date.now()): string {
+  if (now > lastMs) {
+    lastMs = now;
+    seq = 0;
+  } else seq++;
+  let counter = '';
+  for (let c = seq, i = 0; i < 4; i++, c = Math.floor(c / 62)) counter = BASE62[c % 62] + counter;
+  return `${prefix}_${timePart(lastMs)}${counter}${randomBase62(10)}`;
 }
 
-/** The next base62 string of the same length; undefined after "zzz…". */
-function incrementBase62(s: string): string | undefined {
-  const digits = [...s];
-  for (let i = digits.length - 1; i >= 0; i--) {
-    const d = BASE62.indexOf(digits[i]!);
-    if (d < 61) {
-      digits[i] = BASE62[d + 1]!;
-      return digits.join('');
-    }
-    digits[i] = '0';
-  }
-  return undefined;
+/**
+ * `ev_` + 22 base62, sortable: the dispatcher delivers one upload's events in event-id order, so
+ * ids must sort in the order they were written. Across instances they sort by each instance's
+ * clock; an upload's events are serialised by its state transitions anyway.
+ */
+export function newEventId(now = Date.now()): string {
+  return newSortableId('ev', now);
 }
 
 export const EVENT_ID = /^ev_[0-9A-Za-z]{22}$/;

@@ -6,12 +6,16 @@ import { randomBase62 } from '../domain/ids.ts';
 import type { Services } from '../services.ts';
 import { postComplete } from './complete-upload.ts';
 import type { Ctx, Env } from './context.ts';
+import { postDecision } from './decide-upload.ts';
 import { getDownload } from './download.ts';
 import { getUpload } from './get-upload.ts';
 import { postGrant } from './grants.ts';
+import { listReviews } from './list-reviews.ts';
 import { listUploads } from './list-uploads.ts';
 import { ENDPOINTS, getOpenApi, honoPath } from './openapi.ts';
 import { getHealth, getMetrics } from './ops.ts';
+import { getHistory } from './upload-history.ts';
+import { postWithdraw } from './withdraw-upload.ts';
 
 /** A client's own request id is kept when it is short and plain (it lands in logs). */
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -22,6 +26,10 @@ const HANDLERS: Record<string, (services: Services) => (c: Ctx) => Promise<Respo
   getUpload,
   listUploads,
   downloadFile: getDownload,
+  listReviews,
+  decideUpload: postDecision,
+  withdrawUpload: postWithdraw,
+  getUploadHistory: getHistory,
   openapi: () => getOpenApi(),
 };
 

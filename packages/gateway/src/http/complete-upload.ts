@@ -1,6 +1,6 @@
 import type { Services } from '../services.ts';
 import { visibleUpload } from './access.ts';
-import { authenticate, type Ctx } from './context.ts';
+import { actorOf, authenticate, type Ctx } from './context.ts';
 import { toView } from './view.ts';
 
 /**
@@ -12,7 +12,7 @@ export function postComplete(services: Services) {
   return async (c: Ctx) => {
     const principal = await authenticate(c, services);
     const upload = await visibleUpload(services, principal, c.req.param('id') ?? '');
-    const done = await services.completer.complete(upload);
+    const done = await services.completer.complete(upload, actorOf(c, principal));
     return c.json(toView(done), 200);
   };
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { Principal } from '../auth/principal.ts';
+import type { Actor } from '../db/audit.ts';
 import type { Services } from '../services.ts';
 
 /** Hono's per-request variables: what middleware learns about a request for the access log. */
@@ -18,4 +19,9 @@ export async function authenticate(c: Ctx, services: Services): Promise<Principa
   const principal = await services.auth.authenticate(c.req.raw.headers);
   c.set('principal', principal);
   return principal;
+}
+
+/** The caller as the audit trail records them: who, in which role, in which request. */
+export function actorOf(c: Ctx, principal: Principal): Actor {
+  return { id: principal.userId, role: principal.role, requestId: c.get('requestId') };
 }

@@ -7,7 +7,7 @@ import { authenticate, type Ctx } from './context.ts';
 export const DOWNLOAD_URL_SECONDS = 60;
 
 /**
- * GET /v1/files/{id}/download — 302 (or, with `Accept: application/json`, 200 `{url, expiresIn}`) to a short-lived signed GET of the frozen file, for its
+ * GET /v1/files/{id}/download[?copy=published] — 302 (or, with `Accept: application/json`, 200 `{url, expiresIn}`) to a short-lived signed GET of the frozen file, for its
  * owner, reviewers and admins. Served as an attachment with the type read from the bytes: a file
  * from users must never render inline on storage's origin (stored XSS).
  */
@@ -15,10 +15,18 @@ export function getDownload(services: Services) {
   return async (c: Ctx) => {
     const principal = await authenticate(c, services);
     const upload = await visibleUpload(services, principal, c.req.param('id') ?? '', { reviewers: true });
-    if (upload.fileKey === null || upload.state === 'rejected')
+    // ?copy=published: the published copy (what the app serves), while the file is published.
+    const published = c.req.query('copy') === 'published';
+    const key = published ? upload.publishedKey : upload.fileKey;
+    if (
+      key === null ||
+      upload.purgedAt !== null ||
+      upload.state === 'rejected' ||
+      upload.state === 'withdrawn'
+    )
       throw new ChuteError('not_found', { message: 'No such file.' });
     const url = services.storage.presignGet({
-      key: upload.fileKey,
+      key,
       expiresIn: DOWNLOAD_URL_SECONDS,
       responseContentDisposition: contentDisposition(upload.filename),
       ...(upload.detectedType !== null && { responseContentType: upload.detectedType }),

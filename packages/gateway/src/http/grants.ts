@@ -6,7 +6,7 @@ import { ruleFingerprint } from '../rules/fingerprint.ts';
 import { postConditions, postFields } from '../rules/post-conditions.ts';
 import { putSignedHeaders } from '../rules/put-headers.ts';
 import type { Services } from '../services.ts';
-import { authenticate, type Ctx } from './context.ts';
+import { actorOf, authenticate, type Ctx } from './context.ts';
 import { type Grant, GrantRequest } from './schemas.ts';
 import { parseBody } from './validate.ts';
 
@@ -43,6 +43,7 @@ export function postGrant(services: Services) {
         declaredSize: declared.size,
         checksum: declared.checksum,
         expiresAt,
+        by: actorOf(c, principal),
       },
       config.quotas,
     );

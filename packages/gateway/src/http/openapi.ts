@@ -2,7 +2,17 @@ import { GATEWAY_CODES } from '@chute/errors';
 import { z } from 'zod';
 import { EVENT_SUMMARIES, EVENT_TYPES, WEBHOOK_HEADERS, webhookBody } from '../webhooks/schemas.ts';
 import type { Ctx } from './context.ts';
-import { DownloadLink, ErrorBody, Grant, GrantRequest, UploadList, UploadView } from './schemas.ts';
+import {
+  DecisionRequest,
+  DownloadLink,
+  ErrorBody,
+  Grant,
+  GrantRequest,
+  History,
+  ReviewList,
+  UploadList,
+  UploadView,
+} from './schemas.ts';
 
 /**
  * The OpenAPI 3.1 document, built from the same zod schemas the handlers validate with (JSON
@@ -107,6 +117,80 @@ export const ENDPOINTS: readonly Endpoint[] = [
         description: 'Location: the signed URL (valid 60 s).',
         headers: { Location: 'the signed URL' },
       },
+      '404': { description: 'not_found', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/reviews',
+    operationId: 'listReviews',
+    summary: 'The review queue (reviewers, admins): oldest verified first, with preview links.',
+    auth: true,
+    query: {
+      state: {
+        description: 'pending (default), approved or rejected.',
+        schema: { type: 'string', enum: ['pending', 'approved', 'rejected'] },
+      },
+      cursor: { description: 'nextCursor of the previous page.', schema: { type: 'string' } },
+      limit: { description: '1–100, default 50.', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+    },
+    responses: {
+      '200': { description: 'A page of the queue.', schema: ReviewList },
+      '400': { description: 'invalid_request', schema: ErrorBody },
+      '403': { description: 'forbidden: needs the reviewer role', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/uploads/{id}/decision',
+    operationId: 'decideUpload',
+    summary: 'Approve (publish) or reject, with a reason from the route\u2019s list. Once per upload.',
+    auth: true,
+    request: DecisionRequest,
+    responses: {
+      '200': {
+        description: 'The upload, decided (approved: published, or publication pending).',
+        schema: UploadView,
+      },
+      '400': {
+        description: 'invalid_request: no or unknown reason to reject, a reason to approve',
+        schema: ErrorBody,
+      },
+      '403': {
+        description: 'forbidden: needs the reviewer role; a reviewer\u2019s own upload',
+        schema: ErrorBody,
+      },
+      '404': { description: 'not_found', schema: ErrorBody },
+      '409': {
+        description: 'conflict: already decided or not pending; details.state is the current state',
+        schema: ErrorBody,
+      },
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/uploads/{id}/withdraw',
+    operationId: 'withdrawUpload',
+    summary: 'The owner withdraws an upload waiting for review; its file is deleted.',
+    auth: true,
+    responses: {
+      '200': { description: 'The upload, withdrawn.', schema: UploadView },
+      '403': { description: 'forbidden: not the owner', schema: ErrorBody },
+      '404': { description: 'not_found', schema: ErrorBody },
+      '409': {
+        description: 'conflict: not pending review; details.state is the current state',
+        schema: ErrorBody,
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/uploads/{id}/history',
+    operationId: 'getUploadHistory',
+    summary: 'Every state change of the upload, oldest first, with actor and request id.',
+    auth: true,
+    responses: {
+      '200': { description: 'The audit trail.', schema: History },
       '404': { description: 'not_found', schema: ErrorBody },
     },
   },

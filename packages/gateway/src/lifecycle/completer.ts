@@ -1,11 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChuteError } from '@chute/errors';
+import { type Actor, SYSTEM } from '../db/audit.ts';
 import type { Upload, UploadState } from '../db/types.ts';
 import { fileKey } from '../domain/ids.ts';
-import type { RouteRule } from '../rules/rule.ts';
 import type { BaseServices } from '../services.ts';
 import { isStorageError } from '../storage/errors.ts';
 import { verifyObject } from '../verify/verify.ts';
+import { uploadEvent } from './events.ts';
+import type { Publisher } from './publisher.ts';
+import { ruleOf } from './rule-of.ts';
 
 /** States complete() has nothing more to do for: it answers with what was recorded. */
 export const SETTLED: ReadonlySet<UploadState> = new Set([
@@ -32,11 +35,15 @@ export class Completer {
   /** Work in progress in this process, joined by concurrent calls for the same upload. */
   readonly #inflight = new Map<string, Promise<Upload>>();
 
-  constructor(services: BaseServices) {
+  readonly #publisher: Publisher;
+
+  constructor(services: BaseServices, publisher: Publisher) {
     this.#services = services;
+    this.#publisher = publisher;
   }
 
-  async complete(upload: Upload): Promise<Upload> {
+  /** `by`: who asked (the audit trail records each step under their name and request). */
+  async complete(upload: Upload, by: Actor = SYSTEM): Promise<Upload> {
     const { repo, clock, config } = this.#services;
     for (let current: Upload | undefined = upload; ; current = await repo.uploads.get(upload.id)) {
       if (current === undefined) throw new ChuteError('not_found');
@@ -44,35 +51,35 @@ export class Completer {
       if (current.state === 'expired') throw new ChuteError('grant_expired');
       const joined = this.#inflight.get(current.id);
       if (joined !== undefined) return joined;
-      if (current.state === 'uploaded') return this.#waitForOther(current.id);
+      if (current.state === 'uploaded') return this.#waitForOther(current.id, by);
       // granted: a PUT that started just before the deadline may still be landing, so the sweeper's
       // grace applies here too; after that the grant is as good as expired.
       if (clock() > current.expiresAt + config.sweeper.graceMs) throw new ChuteError('grant_expired');
-      const claimed = await repo.uploads.transition(current.id, ['granted'], 'uploaded');
+      const claimed = await repo.uploads.transition(current.id, ['granted'], 'uploaded', { by });
       if (claimed === undefined) continue; // someone else moved it: re-read and answer from that
-      const work = this.#verifyAndFreeze(claimed).finally(() => this.#inflight.delete(claimed.id));
+      const work = this.#verifyAndFreeze(claimed, by).finally(() => this.#inflight.delete(claimed.id));
       this.#inflight.set(claimed.id, work);
       return work;
     }
   }
 
-  async #waitForOther(id: string): Promise<Upload> {
+  async #waitForOther(id: string, by: Actor): Promise<Upload> {
     const deadline = Date.now() + WAIT_FOR_OTHER_MS;
     while (Date.now() < deadline) {
       await sleep(100);
       const u = await this.#services.repo.uploads.get(id);
       if (u === undefined) throw new ChuteError('not_found');
-      if (u.state !== 'uploaded') return u.state === 'granted' ? this.complete(u) : u;
+      if (u.state !== 'uploaded') return u.state === 'granted' ? this.complete(u, by) : u;
     }
     throw new ChuteError('unavailable', { message: 'The upload is still being verified.', retryAfter: 5 });
   }
 
-  async #verifyAndFreeze(upload: Upload): Promise<Upload> {
+  async #verifyAndFreeze(upload: Upload, by: Actor): Promise<Upload> {
     const { repo, storage, clock, metrics, logger } = this.#services;
     const started = performance.now();
     const log = logger.child({ uploadId: upload.id, route: upload.route });
     try {
-      const rule = await this.#ruleOf(upload);
+      const rule = await ruleOf(this.#services, upload);
       for (let round = 1; ; round++) {
         const result = await verifyObject(storage, upload, rule);
         if (!result.ok && result.reason === 'missing') {
@@ -86,17 +93,12 @@ export class Completer {
           await storage
             .delete(upload.incomingKey)
             .catch((e) => log.warn({ err: e }, 'delete after rejection failed; the sweeper retries'));
-          const rejected = await repo.uploads.transition(
-            upload.id,
-            ['uploaded'],
-            'rejected',
-            { reason: result.reason, completedAt: clock() },
-            {
-              type: 'upload.rejected',
-              uploadId: upload.id,
-              payload: eventPayload(upload, 'rejected', result.reason),
-            },
-          );
+          const rejected = await repo.uploads.transition(upload.id, ['uploaded'], 'rejected', {
+            fields: { reason: result.reason, completedAt: clock() },
+            by,
+            detail: { reason: result.reason },
+            event: uploadEvent('upload.rejected', { ...upload, reason: result.reason, state: 'rejected' }),
+          });
           log.info({ reason: result.reason, detail: result.detail }, 'upload rejected');
           metrics.completions.inc({ route: upload.route, outcome: 'rejected', reason: result.reason });
           metrics.completeDuration.observe({ outcome: 'rejected' }, (performance.now() - started) / 1000);
@@ -115,30 +117,37 @@ export class Completer {
           .delete(upload.incomingKey)
           .catch((e) => log.warn({ err: e }, 'delete after freeze failed; the sweeper retries'));
         const state = rule.review ? 'pending_review' : 'verified';
-        const done = await repo.uploads.transition(
-          upload.id,
-          ['uploaded'],
-          state,
-          {
-            fileKey: frozen,
-            detectedType: result.detectedType,
+        const fields = {
+          fileKey: frozen,
+          detectedType: result.detectedType,
+          size: result.head.size,
+          width: result.width ?? null,
+          height: result.height ?? null,
+          completedAt: clock(),
+          publishedKey: null as string | null,
+          publishedAt: null as number | null,
+        };
+        // A route without review that publishes does so before the state is recorded, so that
+        // upload.verified already says where the file is.
+        if (!rule.review && rule.publish !== undefined) {
+          fields.publishedKey = await this.#publisher.copy({ ...upload, ...fields }, rule.publish);
+          fields.publishedAt = clock();
+        }
+        const done = await repo.uploads.transition(upload.id, ['uploaded'], state, {
+          fields,
+          by,
+          detail: {
+            type: result.detectedType,
             size: result.head.size,
-            width: result.width ?? null,
-            height: result.height ?? null,
-            completedAt: clock(),
+            ...(fields.publishedKey !== null && { publishedKey: fields.publishedKey }),
           },
-          {
-            type: 'upload.verified',
-            uploadId: upload.id,
-            payload: eventPayload(upload, state, undefined, {
-              key: frozen,
-              size: result.head.size,
-              type: result.detectedType,
-              width: result.width,
-              height: result.height,
-            }),
-          },
-        );
+          event: uploadEvent('upload.verified', { ...upload, ...fields, state }),
+        });
+        if (done !== undefined && rule.publish !== undefined && done.publishedKey !== null) {
+          await this.#publisher
+            .retireOthers(done, rule.publish, SYSTEM)
+            .catch((e) => log.warn({ err: e }, 'retiring the previous file failed'));
+        }
         log.info({ state, checksum: result.checksum }, 'upload verified');
         metrics.completions.inc({ route: upload.route, outcome: state, reason: '' });
         metrics.bytes.inc({ route: upload.route }, result.head.size);
@@ -147,28 +156,11 @@ export class Completer {
       }
     } catch (e) {
       // Not the file's fault: hand the claim back so a retry can do the work.
-      await repo.uploads.transition(upload.id, ['uploaded'], 'granted').catch(() => {});
+      await repo.uploads.transition(upload.id, ['uploaded'], 'granted', { by }).catch(() => {});
       if (e instanceof ChuteError) throw e;
       log.error({ err: e }, 'complete failed');
       throw new ChuteError('unavailable', { retryAfter: 2, cause: e });
     }
-  }
-
-  /**
-   * The rule the grant was signed under, not the config's rule of the moment: a config changed
-   * between grant and complete must not change what this upload is held to. Rows from before rules
-   * were recorded fall back to the config.
-   */
-  async #ruleOf(upload: Upload): Promise<RouteRule> {
-    const { repo, config } = this.#services;
-    const rule =
-      upload.ruleHash !== null ? await repo.rules.get(upload.ruleHash) : config.routes.get(upload.route);
-    if (rule === undefined) {
-      throw new ChuteError('route_not_found', {
-        message: `The rule of route "${upload.route}" this upload was granted under is not known.`,
-      });
-    }
-    return rule;
   }
 
   async #reread(id: string): Promise<Upload> {
@@ -176,21 +168,4 @@ export class Completer {
     if (u === undefined) throw new ChuteError('not_found');
     return u;
   }
-}
-
-function eventPayload(
-  upload: Upload,
-  state: UploadState,
-  reason: string | undefined,
-  file?: { key: string; size: number; type: string; width: number | undefined; height: number | undefined },
-): Record<string, unknown> {
-  return {
-    id: upload.id,
-    userId: upload.userId,
-    route: upload.route,
-    filename: upload.filename,
-    state,
-    ...(reason !== undefined && { reason }),
-    ...(file !== undefined && { file }),
-  };
 }

@@ -1,5 +1,10 @@
+import { SYSTEM } from '../db/audit.ts';
 import { isUploadId } from '../domain/ids.ts';
 import type { BaseServices } from '../services.ts';
+import { uploadEvent } from './events.ts';
+import type { Publisher } from './publisher.ts';
+import type { Reviews } from './reviews.ts';
+import { ruleOf } from './rule-of.ts';
 
 export interface SweepReport {
   /** false when another instance held the sweep lock and this one did nothing. */
@@ -7,7 +12,14 @@ export interface SweepReport {
   expired: number;
   straysDeleted: number;
   reclaimed: number;
+  /** Approved uploads published on a retry. */
+  published: number;
+  /** Rejected or withdrawn files deleted after their retention. */
+  purged: number;
 }
+
+/** An approved upload not published this long after its decision is published by the sweeper. */
+export const PUBLISH_RETRY_MS = 60_000;
 
 /** An `uploaded` claim older than this belongs to a completer that died: handed back to `granted`. */
 export const STALE_CLAIM_MS = 30 * 60_000;
@@ -16,20 +28,25 @@ const MAX_LIST_PAGES = 20;
 const INCOMING = /^incoming\/[^/]+\/(up_[0-9A-Za-z]{22})$/;
 
 /**
- * Housekeeping on an interval, in one instance at a time (Repo.exclusive):
+ * Housekeeping on an interval, in one instance at a time (repo.locks):
  * 1. grants past expiresAt + grace → `expired` (the transition releases their quota), and their
  *    incoming object deleted;
  * 2. stray incoming objects — no upload, or an upload no longer `granted` (a re-PUT after the
  *    freeze, a delete that failed after a rejection) — deleted;
- * 3. `uploaded` claims older than STALE_CLAIM_MS handed back to `granted`, so complete can run again.
+ * 3. `uploaded` claims older than STALE_CLAIM_MS handed back to `granted`, so complete can run again;
+ * 4. approved uploads not published PUBLISH_RETRY_MS after their decision, published;
+ * 5. rejected and withdrawn uploads past their retention: frozen copy deleted.
  */
 export class Sweeper {
   readonly #services: BaseServices;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<SweepReport> | undefined;
 
-  constructor(services: BaseServices) {
+  readonly #jobs: { publisher: Publisher; reviews: Reviews };
+
+  constructor(services: BaseServices, jobs: { publisher: Publisher; reviews: Reviews }) {
     this.#services = services;
+    this.#jobs = jobs;
   }
 
   start(): void {
@@ -56,13 +73,22 @@ export class Sweeper {
   }
 
   async #sweep(): Promise<SweepReport> {
-    const report: SweepReport = { ran: false, expired: 0, straysDeleted: 0, reclaimed: 0 };
+    const report: SweepReport = {
+      ran: false,
+      expired: 0,
+      straysDeleted: 0,
+      reclaimed: 0,
+      published: 0,
+      purged: 0,
+    };
     report.ran = await this.#services.repo.locks.exclusive('sweeper', async () => {
       report.expired = await this.#expire();
       report.reclaimed = await this.#reclaim();
       report.straysDeleted = await this.#strays();
+      report.published = await this.#publish();
+      report.purged = await this.#purge();
     });
-    if (report.expired + report.straysDeleted + report.reclaimed > 0) {
+    if (report.expired + report.straysDeleted + report.reclaimed + report.published + report.purged > 0) {
       this.#services.logger.info(report, 'sweep');
     }
     return report;
@@ -75,23 +101,45 @@ export class Sweeper {
       const due = await repo.uploads.findExpired(clock() - config.sweeper.graceMs);
       if (due.length === 0) return n;
       for (const u of due) {
-        const moved = await repo.uploads.transition(
-          u.id,
-          ['granted'],
-          'expired',
-          {},
-          {
-            type: 'upload.expired',
-            uploadId: u.id,
-            payload: { id: u.id, userId: u.userId, route: u.route, state: 'expired' },
-          },
-        );
+        const moved = await repo.uploads.transition(u.id, ['granted'], 'expired', {
+          event: uploadEvent('upload.expired', { ...u, state: 'expired' }),
+        });
         if (moved === undefined) continue; // completed meanwhile
         n++;
         metrics.swept.inc({ action: 'expired' });
         await storage.delete(u.incomingKey);
       }
     }
+  }
+
+  /** Approved uploads whose publication failed (or whose process died before it): publish them. */
+  async #publish(): Promise<number> {
+    const { repo, clock, logger } = this.#services;
+    let n = 0;
+    for (const u of await repo.uploads.findUnpublished(clock() - PUBLISH_RETRY_MS)) {
+      try {
+        const rule = await ruleOf(this.#services, u);
+        if (rule.publish === undefined) continue;
+        await this.#jobs.publisher.publishApproved(u, rule.publish, SYSTEM);
+        n++;
+      } catch (e) {
+        logger.warn({ err: e, uploadId: u.id }, 'publication failed; retried next sweep');
+      }
+    }
+    return n;
+  }
+
+  /** Rejected and withdrawn files whose retention ran out: delete their frozen copy. */
+  async #purge(): Promise<number> {
+    const { repo, clock, metrics } = this.#services;
+    let n = 0;
+    for (const u of await repo.uploads.findPurgeable(clock())) {
+      if ((await this.#jobs.reviews.purge(u)).purgedAt !== null) {
+        n++;
+        metrics.swept.inc({ action: 'purged' });
+      }
+    }
+    return n;
   }
 
   async #reclaim(): Promise<number> {

@@ -1,6 +1,7 @@
 import { type DurationString, parseDuration } from '../units/duration.ts';
 import { parseSize, type Size } from '../units/size.ts';
 import { isTypePattern } from './mime.ts';
+import { type PublishOptions, publishRule } from './publish.ts';
 import type { ImageLimits, RouteRule, Transport } from './rule.ts';
 
 /**
@@ -28,8 +29,28 @@ interface Draft {
   image?: ImageLimits;
   metadata: Readonly<Record<string, string>>;
   review: boolean;
+  rejectReasons: readonly string[];
+  rejectedRetentionMs: number;
+  publish?: PublishOptions;
   lifetimeMs: number;
 }
+
+/** How a route's review goes: the reasons a reviewer may reject with, and how long rejects stay. */
+export interface ReviewOptions {
+  /** Reason codes (`a-z0-9_`, up to 32 characters); default DEFAULT_REJECT_REASONS. */
+  reasons?: readonly string[];
+  /** How long a rejected file is kept before it is deleted; default "7d", "0s" deletes at once. */
+  retention?: DurationString;
+}
+
+export const DEFAULT_REJECT_REASONS = Object.freeze([
+  'inappropriate',
+  'low_quality',
+  'wrong_subject',
+  'other',
+]);
+export const DEFAULT_REJECTED_RETENTION_MS = 7 * 86_400_000;
+const REASON = /^[a-z][a-z0-9_]{0,31}$/;
 
 export interface RouteBuilder<S extends Steps> {
   /** Type-only: which required steps were taken (never set at run time). */
@@ -46,7 +67,13 @@ export interface RouteBuilder<S extends Steps> {
   image(limits: ImageLimits): RouteBuilder<S>;
   /** Fixed `x-amz-meta-*` pairs the route requires on every object. */
   metadata(pairs: Record<string, string>): RouteBuilder<S>;
-  review(on?: boolean): RouteBuilder<S>;
+  /** Verified files wait for a reviewer; options name the reject reasons and the retention. */
+  review(on?: boolean | ReviewOptions): RouteBuilder<S>;
+  /**
+   * Publish files: on approval with review (where it is the default), at once without. `key` is a
+   * template of `{route}`, `{userId}`, `{uploadId}`; `keepOne` keeps one current file per user.
+   */
+  publish(options?: PublishOptions): RouteBuilder<S>;
   /** Grant lifetime, "60s".."24h"; default "10m". */
   lifetime(duration: DurationString): RouteBuilder<S>;
   build(this: RouteBuilder<Complete>): RouteRule;
@@ -84,6 +111,8 @@ export function route(name: string): RouteBuilder<{ types: false; maxSize: false
     method: 'post',
     metadata: Object.freeze({}),
     review: false,
+    rejectReasons: DEFAULT_REJECT_REASONS,
+    rejectedRetentionMs: DEFAULT_REJECTED_RETENTION_MS,
     lifetimeMs: DEFAULT_LIFETIME_MS,
   });
 }
@@ -144,8 +173,33 @@ function make(d: Draft): AnyBuilder {
       }
       return next({ metadata: Object.freeze(out) });
     },
-    review(on = true) {
-      return next({ review: on });
+    review(on: boolean | ReviewOptions = true) {
+      if (typeof on === 'boolean') return next({ review: on });
+      const { reasons, retention, ...rest } = on;
+      if (Object.keys(rest).length > 0)
+        throw new TypeError(`${where}: unknown review option ${Object.keys(rest)}`);
+      const patch: Partial<Draft> = { review: true };
+      if (reasons !== undefined) {
+        if (reasons.length === 0) throw new TypeError(`${where}: review reasons needs at least one reason`);
+        for (const r of reasons) {
+          if (typeof r !== 'string' || !REASON.test(r)) {
+            throw new TypeError(
+              `${where}: review reason "${r}": use 1–32 of a–z 0–9 _, starting with a letter`,
+            );
+          }
+        }
+        patch.rejectReasons = Object.freeze([...new Set(reasons)]);
+      }
+      if (retention !== undefined) {
+        const ms = parseDuration(retention);
+        if (ms > 365 * 86_400_000) throw new RangeError(`${where}: review retention must be at most 365d`);
+        patch.rejectedRetentionMs = ms;
+      }
+      return next(patch);
+    },
+    publish(options: PublishOptions = {}) {
+      publishRule(where, options); // refuse a bad template where it is written
+      return next({ publish: Object.freeze({ ...options }) });
     },
     lifetime(duration: DurationString) {
       const ms = parseDuration(duration);
@@ -170,6 +224,10 @@ function make(d: Draft): AnyBuilder {
         image: def.image,
         metadata: def.metadata,
         review: def.review,
+        rejectReasons: def.rejectReasons,
+        rejectedRetentionMs: def.rejectedRetentionMs,
+        // Review routes always publish what is approved; others only when they ask to.
+        publish: def.review || def.publish !== undefined ? publishRule(where, def.publish) : undefined,
         lifetimeMs: def.lifetimeMs,
       });
     },

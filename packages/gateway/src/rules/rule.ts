@@ -1,4 +1,5 @@
 /** A route's rule as data: what the builder produces and everything else reads. Frozen. */
+import type { PublishRule } from './publish.ts';
 
 export type Transport = 'post' | 'put';
 
@@ -22,6 +23,16 @@ export interface RouteRule {
   readonly metadata: Readonly<Record<string, string>>;
   /** Whether verified files wait for a reviewer (end in `pending_review`, not `verified`). */
   readonly review: boolean;
+  /** The reason codes a reviewer may reject with: a closed list per route. */
+  readonly rejectReasons: readonly string[];
+  /** How long a file rejected in review stays (frozen, unpublished) before it is deleted, ms. */
+  readonly rejectedRetentionMs: number;
+  /**
+   * Where files are published: on approval (review routes, always, by default under
+   * `published/{route}/{userId}/{uploadId}`), or as soon as verified (routes without review that
+   * declare it). undefined: not published.
+   */
+  readonly publish: PublishRule | undefined;
   /** How long a grant (its signed URL or policy) is valid, ms. */
   readonly lifetimeMs: number;
 }

@@ -1,6 +1,7 @@
 import type { DurationString } from '../units/duration.ts';
 import type { Size } from '../units/size.ts';
-import { type CompleteRoute, route } from './builder.ts';
+import { type CompleteRoute, type ReviewOptions, route } from './builder.ts';
+import type { PublishOptions } from './publish.ts';
 import type { ImageLimits, Transport } from './rule.ts';
 
 /** A route written as data (a JSON config file); turned into the same builder a TS config uses. */
@@ -12,7 +13,8 @@ export interface RouteSpec {
   method?: Transport;
   image?: ImageLimits;
   metadata?: Record<string, string>;
-  review?: boolean;
+  review?: boolean | ReviewOptions;
+  publish?: PublishOptions;
   lifetime?: DurationString;
 }
 
@@ -27,6 +29,7 @@ export function routeFromSpec(spec: RouteSpec): CompleteRoute {
   if (spec.image !== undefined) b = b.image(spec.image);
   if (spec.metadata !== undefined) b = b.metadata(spec.metadata);
   if (spec.review !== undefined) b = b.review(spec.review);
+  if (spec.publish !== undefined) b = b.publish(spec.publish);
   if (spec.lifetime !== undefined) b = b.lifetime(spec.lifetime);
   return b;
 }

@@ -38,9 +38,15 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
     registers: [this.registry],
   });
+  readonly reviews = new Counter({
+    name: 'chute_review_decisions_total',
+    help: 'Review decisions, by route and decision (approve, reject).',
+    labelNames: ['route', 'decision'] as const,
+    registers: [this.registry],
+  });
   readonly swept = new Counter({
     name: 'chute_sweeper_actions_total',
-    help: 'Sweeper actions: grants expired, stray incoming objects deleted.',
+    help: 'Sweeper actions: grants expired, stray incoming objects deleted, rejected files purged.',
     labelNames: ['action'] as const,
     registers: [this.registry],
   });

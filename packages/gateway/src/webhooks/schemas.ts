@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { EVENT_TYPES, type EventType } from './events.ts';
+import { EVENT_TYPES, type EventType } from '../lifecycle/events.ts';
 
 /**
  * What a webhook's body looks like, for the OpenAPI document's `webhooks`. `data` is the event's
- * payload as its writer stored it (the dispatcher never reshapes it); these are the fields the
- * writers put there. Loose: a writer may add fields, and receivers should ignore what they do
+ * payload as its writer stored it (the dispatcher never reshapes it); these are the fields
+ * lifecycle/events.ts uploadEvent() puts there. Loose: a writer may add fields, and receivers should ignore what they do
  * not know.
  */
 const FileInfo = z
@@ -30,6 +30,20 @@ export const WebhookData = z
       .optional()
       .describe('Why it was rejected (a rejection code, or the reviewer’s reason).'),
     file: FileInfo.optional(),
+    publishedKey: z
+      .string()
+      .optional()
+      .describe('Where the file was published (approved, or a route that publishes).'),
+    review: z
+      .object({
+        reviewer: z.string(),
+        decision: z.enum(['approve', 'reject']),
+        reason: z.string().optional(),
+        note: z.string().optional(),
+      })
+      .loose()
+      .optional()
+      .describe('The review decision, once there is one.'),
   })
   .loose()
   .meta({ id: 'WebhookData' });

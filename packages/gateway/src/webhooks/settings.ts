@@ -1,4 +1,4 @@
-import type { EventType } from './events.ts';
+import type { EventType } from '../lifecycle/events.ts';
 
 /** One receiver of webhooks, as the dispatcher takes it (the config parses into this). */
 export interface WebhookEndpoint {

@@ -11,6 +11,8 @@ import { mintToken } from '../../src/auth/mint.ts';
 import { parseConfig } from '../../src/config/parse.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import { type CompleteRoute, route } from '../../src/rules/builder.ts';
+import { S3Storage } from '../../src/storage/s3.ts';
+import type { Storage } from '../../src/storage/types.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import type { Engine } from './engines.ts';
 
@@ -57,6 +59,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   routes?: readonly CompleteRoute[];
+  /** Fault injection around the real S3 client (a storage that fails some calls). */
+  wrapStorage?: (real: Storage) => Storage;
   quotas?: { pendingGrants?: number; bytesPerDay?: string; grantsPerMinute?: number };
   sweeper?: { graceMs?: number };
   /** The config's `webhooks` block (the dispatcher runs, woken by each event). */
@@ -115,6 +119,9 @@ export async function startHarness(
       database: engine.options,
       sweep: false,
       processMetrics: false,
+      ...(options.wrapStorage !== undefined && {
+        storage: options.wrapStorage(new S3Storage(config.storage)),
+      }),
     });
     return { gateway, url: (await gateway.listen()).url };
   };
