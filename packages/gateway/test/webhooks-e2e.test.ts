@@ -105,5 +105,39 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       );
       assert.equal(r.received.length, 3, 'each once');
     });
+
+    test('a reviewed upload: upload.verified (pending_review), then review.approved with the published key, in order', async (t) => {
+      if (skip()) return t.skip(skip() as string);
+      const before = r.received.length;
+      const image = png(40, 40);
+      const g = await grant({
+        route: 'logo',
+        filename: 'l.png',
+        contentType: 'image/png',
+        size: image.length,
+      });
+      assert.equal((await upload(g, image)).status, 201);
+      assert.equal((await complete(g.id)).state, 'pending_review');
+      const rita = await h.token('rita', 'reviewer');
+      const decided = await h.api(`/v1/uploads/${g.id}/decision`, {
+        token: rita,
+        json: { decision: 'approve' },
+      });
+      assert.equal(decided.status, 200, await decided.clone().text());
+      await r.waitFor(before + 2);
+      const mine = r.received.slice(before);
+      assert.ok(mine.every((x) => x.verified));
+      assert.deepEqual(
+        mine.map((x) => [x.json.type, x.json.data.state]),
+        [
+          ['upload.verified', 'pending_review'],
+          ['review.approved', 'approved'],
+        ],
+      );
+      const approved = mine[1]!.json.data as { publishedKey?: string; review?: { reviewer: string } };
+      assert.equal(typeof approved.publishedKey, 'string');
+      assert.equal(approved.review?.reviewer, 'rita');
+      assert.ok(mine[0]!.headers['webhook-id']! < mine[1]!.headers['webhook-id']!, 'event ids in order');
+    });
   });
 }
