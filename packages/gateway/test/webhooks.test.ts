@@ -360,6 +360,30 @@ for (const kind of KINDS) {
       assert.equal(r.maxConcurrent, 2);
     });
 
+    test('a receiver that hangs does not hold up the others: each endpoint gets its share of the slots', async () => {
+      const secret = newSecret();
+      const slow = await receiver(secret, () => 'hang');
+      const fast = await receiver(secret);
+      const g = await gateway({
+        endpoints: [
+          { id: 'slow', url: slow.url, secret },
+          { id: 'fast', url: fast.url, secret },
+        ],
+        concurrency: 2,
+        timeout: '300ms',
+      });
+      for (let i = 0; i < 3; i++) await verified(g, newUploadId());
+      let slowWhenFastDone = -1;
+      fast.behave = (_x, n) => {
+        if (n === 2) slowWhenFastDone = slow.received.length;
+        return 204;
+      };
+      const report = await g.dispatcher.once();
+      assert.equal(report.delivered, 3);
+      assert.equal(report.retried, 3);
+      assert.equal(slowWhenFastDone, 1, 'fast was served while the slow one held its one slot');
+    });
+
     test('wakes when this process writes an event, without waiting for the interval', async () => {
       const secret = newSecret();
       const r = await receiver(secret);

@@ -144,38 +144,50 @@ export class Dispatcher {
   }
 
   /**
-   * Sends what is due, up to `concurrency` at a time, until nothing is due. A delivery in flight
-   * is still pending in the database, so the same upload's next event cannot be picked meanwhile.
-   * Each delivery is attempted at most once per round: a due list read while an attempt was being
-   * recorded may still show it pending (PostgreSQL reads on another connection), and must not
-   * send it again. Returns true when the round stopped at MAX_PER_ROUND with work left.
+   * Sends what is due, up to `concurrency` at a time and an equal share of that per endpoint (so a
+   * receiver that hangs until the timeout cannot hold every slot while the others wait), until
+   * nothing is due. A delivery in flight is still pending in the database, so the same upload's
+   * next event cannot be picked meanwhile. Each delivery is attempted at most once per round: a
+   * due list read while an attempt was being recorded may still show it pending (PostgreSQL reads
+   * on another connection), and must not send it again. Returns true when the round stopped at
+   * MAX_PER_ROUND with work left.
    */
   async #deliverDue(endpoints: WebhookEndpoint[], report: DispatchReport): Promise<boolean> {
-    const byId = new Map(endpoints.map((e) => [e.id, e]));
     const gone = new Set<string>();
     const attempted = new Set<string>();
     const inflight = new Set<Promise<void>>();
+    const busy = new Map(endpoints.map((e) => [e.id, 0]));
     const { concurrency } = this.#o.settings;
+    const share = Math.max(1, Math.ceil(concurrency / Math.max(1, endpoints.length)));
     let drained = false;
     while (!this.#stop.signal.aborted && attempted.size < MAX_PER_ROUND) {
-      if (!drained && inflight.size < concurrency) {
-        const ids = [...byId.keys()].filter((id) => !gone.has(id));
-        const due = await this.#o.repo.deliveries.due(ids, concurrency + inflight.size);
-        // gone: an endpoint that answered 410 while this list was read is skipped.
-        const fresh = due.filter(
-          (d) => !attempted.has(`${d.eventId} ${d.endpointId}`) && !gone.has(d.endpointId),
-        );
-        drained = fresh.length === 0;
-        for (const d of fresh.slice(0, concurrency - inflight.size)) {
-          attempted.add(`${d.eventId} ${d.endpointId}`);
-          const work: Promise<void> = this.#attempt(byId.get(d.endpointId)!, d, report, gone)
-            // The delivery stays pending (a database hiccup): the next round sends it again.
-            .catch((e: unknown) =>
-              this.#o.logger.error({ err: e, eventId: d.eventId }, 'webhook attempt failed'),
-            )
-            .finally(() => inflight.delete(work));
-          inflight.add(work);
+      if (!drained) {
+        let started = 0;
+        for (const endpoint of endpoints) {
+          const free = Math.min(share - busy.get(endpoint.id)!, concurrency - inflight.size);
+          if (free <= 0 || gone.has(endpoint.id)) continue;
+          const due = await this.#o.repo.deliveries.due([endpoint.id], free + busy.get(endpoint.id)!);
+          // gone: the endpoint answered 410 while this list was read.
+          const fresh = due.filter(
+            (d) => !attempted.has(`${d.eventId} ${d.endpointId}`) && !gone.has(d.endpointId),
+          );
+          for (const d of fresh.slice(0, free)) {
+            attempted.add(`${d.eventId} ${d.endpointId}`);
+            busy.set(endpoint.id, busy.get(endpoint.id)! + 1);
+            started++;
+            const work: Promise<void> = this.#attempt(endpoint, d, report, gone)
+              // The delivery stays pending (a database hiccup): the next round sends it again.
+              .catch((e: unknown) =>
+                this.#o.logger.error({ err: e, eventId: d.eventId }, 'webhook attempt failed'),
+              )
+              .finally(() => {
+                inflight.delete(work);
+                busy.set(endpoint.id, busy.get(endpoint.id)! - 1);
+              });
+            inflight.add(work);
+          }
         }
+        drained = started === 0;
       }
       if (inflight.size === 0) {
         if (drained) return false;
