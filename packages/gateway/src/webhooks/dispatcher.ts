@@ -14,7 +14,7 @@ export interface DispatcherOptions {
   clock: () => number;
   logger: Logger;
   metrics: Metrics;
-  /** [0, 1) for the jitter; tests pin it. */
+  /** [0, 1) for the jitter; default Math.random. */
   random?: () => number;
 }
 
@@ -36,10 +36,9 @@ const MAX_PER_ROUND = 1000;
 
 /**
  * Delivers the outbox as Standard Webhooks, in one instance at a time (the 'dispatcher' lock).
- * Each round: pending deliveries of endpoints no longer configured are ended (the first round of
- * this process that holds the lock); new events are
- * fanned out to the endpoints that take their type; due deliveries are sent, `concurrency` at a
- * time. 2xx: delivered. 410: the endpoint is disabled and its pending deliveries end. Anything
+ * Each round: pending deliveries of endpoints no longer configured are ended (in the first round
+ * of this process that holds the lock); new events are fanned out to the endpoints that take
+ * their type; due deliveries are sent, `concurrency` at a time. 2xx: delivered. 410: the endpoint is disabled and its pending deliveries end. Anything
  * else (3xx included, a timeout, a refused connection): retried after the schedule's next delay,
  * dead after the last. At least once: a crash between a receiver's 2xx and our record of it sends
  * that event again (same webhook-id). Rounds run on an interval, and at once when this process
