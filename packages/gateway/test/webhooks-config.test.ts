@@ -69,6 +69,7 @@ test('refused: bad secrets, unknown event types, duplicate ids, non-http URLs, b
     [endpoint({ url: 'ftp://app.example.com/h' }), /url: an http:\/\/ or https:\/\/ URL/],
     [endpoint({ url: 'javascript:alert(1)' }), /url: an http:\/\/ or https:\/\/ URL/],
     [endpoint({ url: '/relative' }), /url: an http:\/\/ or https:\/\/ URL/],
+    [endpoint({ url: 'https://user:pw@app.example.com/h' }), /url: no user:password@/],
     [endpoint({ id: '../x' }), /id: 1–64 of/],
     [endpoint({ colour: 'red' }), /Unrecognized key: "colour"/],
     [

@@ -26,7 +26,13 @@ const duration = (what: string, minText: string, maxText: string) =>
 const endpoint = z.strictObject({
   /** Deliveries and the disabled state are recorded under this id: keep it when the URL changes. */
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, '1–64 of A-Z a-z 0-9 . _ -'),
-  url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+  url: z
+    .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
+    // fetch refuses URLs with credentials; a receiver authenticates us by the signature anyway.
+    .refine(
+      (u) => !/^https?:\/\/[^/?#]*@/.test(u),
+      'no user:password@ in a webhook URL: the signature authenticates',
+    ),
   secret: z.string().superRefine((s, ctx) => {
     try {
       secretKey(s);
