@@ -51,7 +51,7 @@ for (const engine of engines) {
       await fanOutAll([]); // leaves nothing for the next tests
     });
 
-    test('fan-out: one pending delivery per endpoint taking the type, once per event, in batches', async () => {
+    test('fan-out: one delivery per endpoint taking the type, once per event, in batches; later events of an upload wait', async () => {
       const [a, b] = [ep(), ep()];
       const up = newUploadId();
       const ids = [
@@ -67,14 +67,22 @@ for (const engine of engines) {
       assert.equal(await fanOutAll(subs), 0, 'each event is fanned out once');
       assert.deepEqual(
         (await repo.deliveries.forEndpoint(a)).map((d) => [d.eventId, d.state, d.attempts, d.createdAt]),
-        ids.map((id) => [id, 'pending', 0, T0]),
+        [
+          [ids[0], 'pending', 0, T0],
+          [ids[1], 'waiting', 0, T0], // behind ids[0], same upload, same batch
+          [ids[2], 'pending', 0, T0], // no upload: no order to keep
+        ],
       );
       assert.deepEqual(
-        (await repo.deliveries.forEndpoint(b)).map((d) => d.eventId),
-        [ids[1]],
+        (await repo.deliveries.forEndpoint(b)).map((d) => [d.eventId, d.state]),
+        [[ids[1], 'pending']],
       );
-      assert.deepEqual(await repo.deliveries.stats(), { depth: 4, oldestCreatedAt: T0 });
-      assert.equal(await repo.deliveries.retireOthers([], 'cleanup'), 4);
+      // A later batch: behind the open delivery already stored.
+      const later = await repo.outbox.append({ type: 'upload.expired', uploadId: up, payload: { n: 4 } });
+      assert.equal(await fanOutAll(subs), 1);
+      assert.equal((await repo.deliveries.forEvent(later))[0]?.state, 'waiting');
+      assert.deepEqual(await repo.deliveries.stats(), { depth: 5, oldestCreatedAt: T0 });
+      assert.equal(await repo.deliveries.retireOthers([], 'cleanup'), 5);
     });
 
     test('due: soonest first, an upload\u2019s later event waits while an earlier one is pending for that endpoint', async () => {
@@ -88,9 +96,9 @@ for (const engine of engines) {
         { id: a, events: all },
         { id: b, events: all },
       ]);
-      const dueFor = async (id: string) => (await repo.deliveries.due([id], 100)).map((d) => d.eventId);
+      const dueFor = async (id: string) => (await repo.deliveries.due(id, 100)).map((d) => d.eventId);
       assert.deepEqual(await dueFor(a), [x1, y1, free]);
-      const [first] = await repo.deliveries.due([a], 1);
+      const [first] = await repo.deliveries.due(a, 1);
       assert.equal(first?.payload, '{"n":1}', 'the payload as stored');
       assert.equal(first?.type, 'upload.verified');
       assert.equal(first?.eventCreatedAt, T0);
@@ -109,10 +117,10 @@ for (const engine of engines) {
       assert.deepEqual(await dueFor(a), [y1, free, x1], 'soonest first: x1 was due a minute later');
       assert.ok(await repo.deliveries.record(x1, a, { kind: 'delivered', status: 200 }));
       assert.equal(await repo.deliveries.record(x1, a, { kind: 'delivered', status: 200 }), false, 'once');
-      assert.deepEqual(await dueFor(a), [x2, y1, free]);
+      assert.deepEqual(await dueFor(a), [y1, free, x2], 'x2 released, due now');
       // A dead delivery does not hold the next one back either.
       assert.ok(await repo.deliveries.record(x1, b, { kind: 'dead', status: null, error: 'ECONNREFUSED' }));
-      assert.deepEqual(await dueFor(b), [x2, y1, free]);
+      assert.deepEqual(await dueFor(b), [y1, free, x2]);
       const rows = await repo.deliveries.forEvent(x1);
       const byEndpoint = new Map(rows.map((d) => [d.endpointId, d]));
       assert.equal(byEndpoint.get(a)?.attempts, 2);
@@ -120,7 +128,6 @@ for (const engine of engines) {
       assert.equal(byEndpoint.get(a)?.deliveredAt, T0 + 60_000);
       assert.equal(byEndpoint.get(b)?.state, 'dead');
       assert.equal(byEndpoint.get(b)?.lastError, 'ECONNREFUSED');
-      assert.deepEqual(await repo.deliveries.due([], 100), []);
       now = T0;
       await repo.deliveries.retireOthers([], 'cleanup');
     });

@@ -1,4 +1,4 @@
-import type { Driver, SqlValue } from './driver.ts';
+import type { Driver, Executor, SqlValue } from './driver.ts';
 import { toDelivery } from './rows.ts';
 import type { Delivery, DueDelivery } from './types.ts';
 
@@ -15,7 +15,7 @@ export type DeliveryOutcome =
   | { kind: 'dead'; status: number | null; error: string };
 
 export interface OutboxStats {
-  /** Pending deliveries, plus events not yet fanned out to the endpoints. */
+  /** Open deliveries (waiting or pending), plus events not yet fanned out to the endpoints. */
   depth: number;
   /** created_at of the oldest of those; null when there is none. */
   oldestCreatedAt: number | null;
@@ -32,9 +32,14 @@ export interface DisabledEndpoint {
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 /** Rows per multi-row INSERT: 7 parameters each stays far below every engine's limit. */
 const INSERT_CHUNK = 100;
+/** Values per IN (…) list. */
+const IN_CHUNK = 500;
 
 /**
- * Webhook deliveries: one row per (event, endpoint), pending until delivered or dead. Made by the
+ * Webhook deliveries: one row per (event, endpoint), open (waiting, then pending) until delivered
+ * or dead. Of one upload's deliveries to one endpoint only the oldest open one is pending; the
+ * next one is released when it ends, in the same transaction, so the due list never needs to
+ * look for earlier events (a query whose cost would grow with the backlog). Made by the
  * dispatcher from the outbox (fanOut), never by the writers of events, so a state change writes
  * one event row whoever subscribes, and the subscriptions live in one place (the dispatcher's
  * config). The dispatcher runs in one instance at a time (Locks), so these are not built for
@@ -50,9 +55,10 @@ export class Deliveries {
   }
 
   /**
-   * Fans out up to `limit` events not yet fanned out, oldest first: a pending delivery for each
-   * subscription that takes the event's type, due now, all in one transaction with the mark on
-   * the events. Returns how many events it took (less than `limit`: none are left).
+   * Fans out up to `limit` events not yet fanned out, oldest first: a delivery for each
+   * subscription that takes the event's type, all in one transaction with the mark on the events.
+   * It is pending (due now) unless an earlier event of the same upload is still open for that
+   * endpoint, then waiting. Returns how many events it took (less than `limit`: none are left).
    */
   fanOut(subscriptions: readonly Subscription[], limit = 500): Promise<number> {
     return this.#db.transaction(async (tx) => {
@@ -62,17 +68,33 @@ export class Deliveries {
         [limit],
       );
       if (events.length === 0) return 0;
+      // (upload, endpoint) pairs with an open delivery: the new ones queue behind it.
+      const open = new Set<string>();
+      const uploads = [...new Set(events.map((e) => e.upload_id).filter((u) => u !== null))];
+      for (let i = 0; i < uploads.length; i += IN_CHUNK) {
+        const chunk = uploads.slice(i, i + IN_CHUNK);
+        const rows = await tx.all<{ upload_id: string; endpoint_id: string }>(
+          `SELECT DISTINCT upload_id, endpoint_id FROM deliveries
+           WHERE upload_id IN (${placeholders(chunk.length)}) AND state IN ('waiting', 'pending')`,
+          chunk,
+        );
+        for (const r of rows) open.add(`${r.upload_id} ${r.endpoint_id}`);
+      }
       const rows: SqlValue[][] = [];
       for (const e of events) {
         for (const s of subscriptions) {
-          if (s.events.includes(e.type)) rows.push([e.id, s.id, e.upload_id, now, Number(e.created_at)]);
+          if (!s.events.includes(e.type)) continue;
+          const pair = `${e.upload_id} ${s.id}`;
+          const waits = e.upload_id !== null && open.has(pair);
+          if (e.upload_id !== null) open.add(pair);
+          rows.push([e.id, s.id, e.upload_id, waits ? 'waiting' : 'pending', now, Number(e.created_at)]);
         }
       }
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         const chunk = rows.slice(i, i + INSERT_CHUNK);
         await tx.run(
           `INSERT INTO deliveries (event_id, endpoint_id, upload_id, state, attempts, next_attempt_at, created_at)
-           VALUES ${chunk.map(() => "(?, ?, ?, 'pending', 0, ?, ?)").join(', ')} ON CONFLICT DO NOTHING`,
+           VALUES ${chunk.map(() => '(?, ?, ?, ?, 0, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
           chunk.flat(),
         );
       }
@@ -85,24 +107,14 @@ export class Deliveries {
     });
   }
 
-  /**
-   * Pending deliveries due now for these endpoints, soonest first. A delivery waits while an
-   * earlier event of the same upload is still pending for the same endpoint: events of one upload
-   * arrive in order (verified before approved), however the retries of the first one go.
-   */
-  async due(endpointIds: readonly string[], limit: number): Promise<DueDelivery[]> {
-    if (endpointIds.length === 0) return [];
+  /** An endpoint's pending deliveries due now, soonest first (waiting ones are not due). */
+  async due(endpointId: string, limit: number): Promise<DueDelivery[]> {
     const rows = await this.#db.all<Record<string, unknown>>(
       `SELECT d.event_id, d.endpoint_id, d.upload_id, d.attempts, e.type, e.payload, e.created_at
        FROM deliveries d JOIN events e ON e.id = d.event_id
-       WHERE d.state = 'pending' AND d.next_attempt_at <= ?
-         AND d.endpoint_id IN (${placeholders(endpointIds.length)})
-         AND NOT EXISTS (
-           SELECT 1 FROM deliveries p
-           WHERE p.state = 'pending' AND p.endpoint_id = d.endpoint_id
-             AND p.upload_id = d.upload_id AND p.event_id < d.event_id)
+       WHERE d.endpoint_id = ? AND d.state = 'pending' AND d.next_attempt_at <= ?
        ORDER BY d.next_attempt_at, d.event_id LIMIT ?`,
-      [this.#clock(), ...endpointIds, limit],
+      [endpointId, this.#clock(), limit],
     );
     return rows.map((r) => ({
       eventId: String(r.event_id),
@@ -115,36 +127,57 @@ export class Deliveries {
     }));
   }
 
-  /** Records one attempt's outcome; false when the delivery was no longer pending. */
-  async record(eventId: string, endpointId: string, outcome: DeliveryOutcome): Promise<boolean> {
-    const now = this.#clock();
-    const key = [eventId, endpointId];
-    const where = "WHERE event_id = ? AND endpoint_id = ? AND state = 'pending'";
-    let changed: number;
-    if (outcome.kind === 'delivered') {
-      changed = await this.#db.run(
-        `UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL,
-         delivered_at = ? ${where}`,
-        [outcome.status, now, ...key],
+  /**
+   * Records one attempt's outcome; false when the delivery was no longer pending. A delivery that
+   * ends (delivered, dead) releases the next waiting event of its upload for that endpoint.
+   */
+  record(eventId: string, endpointId: string, outcome: DeliveryOutcome): Promise<boolean> {
+    return this.#db.transaction(async (tx) => {
+      const now = this.#clock();
+      const key = [eventId, endpointId];
+      const where = "WHERE event_id = ? AND endpoint_id = ? AND state = 'pending' RETURNING upload_id";
+      let rows: { upload_id: string | null }[];
+      if (outcome.kind === 'retry') {
+        rows = await tx.all(
+          `UPDATE deliveries SET attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ? ${where}`,
+          [outcome.status, outcome.error, outcome.at, ...key],
+        );
+        return rows.length > 0;
+      }
+      rows = await tx.all(
+        outcome.kind === 'delivered'
+          ? `UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL,
+             delivered_at = ? ${where}`
+          : `UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?,
+             dead_at = ? ${where}`,
+        outcome.kind === 'delivered'
+          ? [outcome.status, now, ...key]
+          : [outcome.status, outcome.error, now, ...key],
       );
-    } else if (outcome.kind === 'retry') {
-      changed = await this.#db.run(
-        `UPDATE deliveries SET attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ? ${where}`,
-        [outcome.status, outcome.error, outcome.at, ...key],
-      );
-    } else {
-      changed = await this.#db.run(
-        `UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?,
-         dead_at = ? ${where}`,
-        [outcome.status, outcome.error, now, ...key],
-      );
-    }
-    return changed > 0;
+      const [row] = rows;
+      if (row === undefined) return false;
+      if (row.upload_id !== null) await this.#release(tx, row.upload_id, endpointId, now);
+      return true;
+    });
+  }
+
+  /** The oldest waiting delivery of this upload for this endpoint becomes pending, due now. */
+  async #release(tx: Executor, uploadId: string, endpointId: string, now: number): Promise<void> {
+    const [next] = await tx.all<{ event_id: string }>(
+      `SELECT event_id FROM deliveries WHERE upload_id = ? AND endpoint_id = ? AND state = 'waiting'
+       ORDER BY event_id LIMIT 1`,
+      [uploadId, endpointId],
+    );
+    if (next === undefined) return;
+    await tx.run(
+      "UPDATE deliveries SET state = 'pending', next_attempt_at = ? WHERE event_id = ? AND endpoint_id = ? AND state = 'waiting'",
+      [now, next.event_id, endpointId],
+    );
   }
 
   /**
    * An endpoint answered 410 Gone: recorded as disabled (for this URL), and every delivery still
-   * pending for it dead with `reason`, in one transaction. Returns how many it ended.
+   * open for it dead with `reason`, in one transaction. Returns how many it ended.
    */
   disable(endpoint: { id: string; url: string }, reason: string): Promise<number> {
     return this.#db.transaction(async (tx) => {
@@ -155,7 +188,8 @@ export class Deliveries {
         [endpoint.id, endpoint.url, now, reason],
       );
       return tx.run(
-        `UPDATE deliveries SET state = 'dead', last_error = ?, dead_at = ? WHERE endpoint_id = ? AND state = 'pending'`,
+        `UPDATE deliveries SET state = 'dead', last_error = ?, dead_at = ?
+         WHERE state IN ('waiting', 'pending') AND endpoint_id = ?`,
         [reason, now, endpoint.id],
       );
     });
@@ -177,11 +211,11 @@ export class Deliveries {
     return (await this.#db.run('DELETE FROM webhook_endpoints WHERE id = ?', [id])) > 0;
   }
 
-  /** Pending deliveries of endpoints not in `keep` (removed from the config) become dead with `reason`. */
+  /** Open deliveries of endpoints not in `keep` (removed from the config) become dead with `reason`. */
   retireOthers(keep: readonly string[], reason: string): Promise<number> {
     return this.#db.run(
       `UPDATE deliveries SET state = 'dead', last_error = ?, dead_at = ?
-       WHERE state = 'pending'${keep.length > 0 ? ` AND endpoint_id NOT IN (${placeholders(keep.length)})` : ''}`,
+       WHERE state IN ('waiting', 'pending')${keep.length > 0 ? ` AND endpoint_id NOT IN (${placeholders(keep.length)})` : ''}`,
       [reason, this.#clock(), ...keep],
     );
   }
@@ -205,7 +239,7 @@ export class Deliveries {
   /** What the outbox metrics show; cheap (partial indexes over the few undelivered rows). */
   async stats(): Promise<OutboxStats> {
     const [d] = await this.#db.all<{ n: number | string; oldest: number | null }>(
-      "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE state = 'pending'",
+      "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE state IN ('waiting', 'pending')",
     );
     const [e] = await this.#db.all<{ n: number | string; oldest: number | null }>(
       'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM events WHERE fanned_out_at IS NULL',

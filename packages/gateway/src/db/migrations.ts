@@ -233,7 +233,9 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
 
 /**
  * Webhooks: one delivery row per (event, endpoint), made by the dispatcher when it fans an event
- * out (events.fanned_out_at), so the write path of a state change stays one INSERT; the per-event
+ * out (events.fanned_out_at), so the write path of a state change stays one INSERT. Of one
+ * upload's deliveries to one endpoint, only the oldest open one is `pending` (due at
+ * next_attempt_at); the later ones are `waiting` until it is delivered or dead; the per-event
  * columns of migration 1 (delivered_at, attempts, next_attempt_at) move to the deliveries.
  * Events of one upload are delivered in event-id order, so ids compare bytewise on PostgreSQL too
  * (`collate`: its default collations ignore case, and ids are base62). Events from before this
@@ -255,7 +257,7 @@ CREATE TABLE deliveries (
   event_id        TEXT${collate} NOT NULL,
   endpoint_id     TEXT NOT NULL,
   upload_id       TEXT,
-  state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+  state           TEXT NOT NULL CHECK (state IN ('waiting', 'pending', 'delivered', 'dead')),
   attempts        INTEGER NOT NULL,
   next_attempt_at BIGINT NOT NULL,
   last_status     INTEGER,
@@ -265,10 +267,12 @@ CREATE TABLE deliveries (
   dead_at         BIGINT,
   PRIMARY KEY (event_id, endpoint_id)
 );
--- due deliveries; partial, so delivered rows (the many) cost the dispatcher nothing
-CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';
--- "no earlier pending delivery for this endpoint and upload" (order per upload)
-CREATE INDEX deliveries_order ON deliveries (endpoint_id, upload_id, event_id) WHERE state = 'pending';
+-- an endpoint's due deliveries, soonest first; partial, so delivered rows (the many) cost nothing
+CREATE INDEX deliveries_due ON deliveries (endpoint_id, next_attempt_at, event_id) WHERE state = 'pending';
+-- order per upload: is one of its deliveries to this endpoint still open; the next one waiting
+CREATE INDEX deliveries_upload ON deliveries (upload_id, endpoint_id, state, event_id);
+-- the outbox metrics (count and oldest of the open ones), retiring an endpoint's open ones
+CREATE INDEX deliveries_state ON deliveries (state, endpoint_id, created_at);
 
 -- An endpoint that answered 410 Gone, with the URL it had: a new URL under the same id enables it again.
 CREATE TABLE webhook_endpoints (

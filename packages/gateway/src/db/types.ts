@@ -114,7 +114,11 @@ export interface OutboxEvent {
   createdAt: number;
 }
 
-export type DeliveryState = 'pending' | 'delivered' | 'dead';
+/**
+ * waiting: an earlier event of the same upload is still open for this endpoint; pending: due at
+ * nextAttemptAt; delivered and dead are final.
+ */
+export type DeliveryState = 'waiting' | 'pending' | 'delivered' | 'dead';
 
 /** One event owed to one webhook endpoint, and what became of it so far. */
 export interface Delivery {

@@ -165,7 +165,7 @@ export class Dispatcher {
         for (const endpoint of endpoints) {
           const free = Math.min(share - busy.get(endpoint.id)!, concurrency - inflight.size);
           if (free <= 0 || gone.has(endpoint.id)) continue;
-          const due = await this.#o.repo.deliveries.due([endpoint.id], free + busy.get(endpoint.id)!);
+          const due = await this.#o.repo.deliveries.due(endpoint.id, free + busy.get(endpoint.id)!);
           // gone: the endpoint answered 410 while this list was read.
           const fresh = due.filter(
             (d) => !attempted.has(`${d.eventId} ${d.endpointId}`) && !gone.has(d.endpointId),
