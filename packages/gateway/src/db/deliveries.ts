@@ -131,20 +131,20 @@ export class Deliveries {
    * Records one attempt's outcome; false when the delivery was no longer pending. A delivery that
    * ends (delivered, dead) releases the next waiting event of its upload for that endpoint.
    */
-  record(eventId: string, endpointId: string, outcome: DeliveryOutcome): Promise<boolean> {
+  async record(eventId: string, endpointId: string, outcome: DeliveryOutcome): Promise<boolean> {
+    const key = [eventId, endpointId];
+    const where = "WHERE event_id = ? AND endpoint_id = ? AND state = 'pending' RETURNING upload_id";
+    if (outcome.kind === 'retry') {
+      // Still open: nothing to release, one statement.
+      const rows = await this.#db.all(
+        `UPDATE deliveries SET attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ? ${where}`,
+        [outcome.status, outcome.error, outcome.at, ...key],
+      );
+      return rows.length > 0;
+    }
     return this.#db.transaction(async (tx) => {
       const now = this.#clock();
-      const key = [eventId, endpointId];
-      const where = "WHERE event_id = ? AND endpoint_id = ? AND state = 'pending' RETURNING upload_id";
-      let rows: { upload_id: string | null }[];
-      if (outcome.kind === 'retry') {
-        rows = await tx.all(
-          `UPDATE deliveries SET attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ? ${where}`,
-          [outcome.status, outcome.error, outcome.at, ...key],
-        );
-        return rows.length > 0;
-      }
-      rows = await tx.all(
+      const rows = await tx.all<{ upload_id: string | null }>(
         outcome.kind === 'delivered'
           ? `UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL,
              delivered_at = ? ${where}`
@@ -163,15 +163,11 @@ export class Deliveries {
 
   /** The oldest waiting delivery of this upload for this endpoint becomes pending, due now. */
   async #release(tx: Executor, uploadId: string, endpointId: string, now: number): Promise<void> {
-    const [next] = await tx.all<{ event_id: string }>(
-      `SELECT event_id FROM deliveries WHERE upload_id = ? AND endpoint_id = ? AND state = 'waiting'
-       ORDER BY event_id LIMIT 1`,
-      [uploadId, endpointId],
-    );
-    if (next === undefined) return;
     await tx.run(
-      "UPDATE deliveries SET state = 'pending', next_attempt_at = ? WHERE event_id = ? AND endpoint_id = ? AND state = 'waiting'",
-      [now, next.event_id, endpointId],
+      `UPDATE deliveries SET state = 'pending', next_attempt_at = ?
+       WHERE endpoint_id = ? AND state = 'waiting' AND event_id = (
+         SELECT MIN(event_id) FROM deliveries WHERE upload_id = ? AND endpoint_id = ? AND state = 'waiting')`,
+      [now, endpointId, uploadId, endpointId],
     );
   }
 

@@ -33,6 +33,8 @@ export interface DispatchReport {
 const REMOVED = 'endpoint removed from the config';
 /** Attempts per round: bounds the round's memory and how long it keeps the lock. */
 const MAX_PER_ROUND = 1000;
+/** Due deliveries read per endpoint at a time, in shares of the concurrency. */
+const READ_AHEAD = 4;
 
 /**
  * Delivers the outbox as Standard Webhooks, in one instance at a time (the 'dispatcher' lock).
@@ -155,45 +157,46 @@ export class Dispatcher {
     const gone = new Set<string>();
     const attempted = new Set<string>();
     const inflight = new Set<Promise<void>>();
-    const busy = new Map(endpoints.map((e) => [e.id, 0]));
     const { concurrency } = this.#o.settings;
     const share = Math.max(1, Math.ceil(concurrency / Math.max(1, endpoints.length)));
-    let drained = false;
+    const busy = new Map(endpoints.map((e) => [e.id, 0]));
+    // Read ahead per endpoint, so that a due list is read once per several deliveries. What is
+    // read stays due: only this round attempts it (and a 410 drops the endpoint's whole queue).
+    const queued = new Map(endpoints.map((e): [string, DueDelivery[]] => [e.id, []]));
+    /** Endpoints whose last read found nothing new; read again once something finishes. */
+    const empty = new Set<string>();
+    const keyOf = (d: DueDelivery) => `${d.eventId} ${d.endpointId}`;
     while (!this.#stop.signal.aborted && attempted.size < MAX_PER_ROUND) {
-      if (!drained) {
-        let started = 0;
-        for (const endpoint of endpoints) {
-          const free = Math.min(share - busy.get(endpoint.id)!, concurrency - inflight.size);
-          if (free <= 0 || gone.has(endpoint.id)) continue;
-          const due = await this.#o.repo.deliveries.due(endpoint.id, free + busy.get(endpoint.id)!);
-          // gone: the endpoint answered 410 while this list was read.
-          const fresh = due.filter(
-            (d) => !attempted.has(`${d.eventId} ${d.endpointId}`) && !gone.has(d.endpointId),
-          );
-          for (const d of fresh.slice(0, free)) {
-            attempted.add(`${d.eventId} ${d.endpointId}`);
-            busy.set(endpoint.id, busy.get(endpoint.id)! + 1);
-            started++;
-            const work: Promise<void> = this.#attempt(endpoint, d, report, gone)
-              // The delivery stays pending (a database hiccup): the next round sends it again.
-              .catch((e: unknown) =>
-                this.#o.logger.error({ err: e, eventId: d.eventId }, 'webhook attempt failed'),
-              )
-              .finally(() => {
-                inflight.delete(work);
-                busy.set(endpoint.id, busy.get(endpoint.id)! - 1);
-              });
-            inflight.add(work);
-          }
+      let started = 0;
+      for (const endpoint of endpoints) {
+        let free = Math.min(share - busy.get(endpoint.id)!, concurrency - inflight.size);
+        if (free <= 0 || gone.has(endpoint.id)) continue;
+        const queue = queued.get(endpoint.id)!;
+        if (queue.length === 0 && !empty.has(endpoint.id)) {
+          const due = await this.#o.repo.deliveries.due(endpoint.id, share * READ_AHEAD);
+          queue.push(...due.filter((d) => !attempted.has(keyOf(d))));
+          if (queue.length === 0) empty.add(endpoint.id);
         }
-        drained = started === 0;
+        for (; free > 0 && queue.length > 0 && !gone.has(endpoint.id); free--, started++) {
+          const d = queue.shift()!;
+          attempted.add(keyOf(d));
+          busy.set(endpoint.id, busy.get(endpoint.id)! + 1);
+          const work: Promise<void> = this.#attempt(endpoint, d, report, gone)
+            // The delivery stays pending (a database hiccup): the next round sends it again.
+            .catch((e: unknown) =>
+              this.#o.logger.error({ err: e, eventId: d.eventId }, 'webhook attempt failed'),
+            )
+            .finally(() => {
+              inflight.delete(work);
+              busy.set(endpoint.id, busy.get(endpoint.id)! - 1);
+            });
+          inflight.add(work);
+        }
       }
-      if (inflight.size === 0) {
-        if (drained) return false;
-        continue;
-      }
+      if (started > 0) continue;
+      if (inflight.size === 0) return false; // nothing due anywhere
       await Promise.race(inflight);
-      drained = false; // a delivery done may have unblocked the next event of its upload
+      empty.clear(); // a delivery done may have released the next event of its upload
     }
     await Promise.allSettled(inflight);
     return !this.#stop.signal.aborted;
