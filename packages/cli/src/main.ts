@@ -20,6 +20,11 @@ const USAGE = `Usage:
       Print a token (HS256) signed with the dev secret of DIR (./.chute), S, or FILE's auth.jwt.
   chute s3 --port P --data DIR [options]
       The embedded S3-compatible store alone.
+  chute doctor [--config FILE] [--origin URL]… [--webhook URL]… [--json]
+               [--data .chute --port 3000 --s3-port 9000]
+      Checks a deployment, one PASS/WARN/FAIL line each with the fix: credentials, clock skew,
+      bucket CORS, that the store enforces what grants sign, the database, webhook endpoints.
+      Without --config: what "chute dev" runs. Exit code 1 on any FAIL (docs/doctor.md).
 
 Options for "s3":
   --port P            port to listen on (0 = any free port)          [9000]
@@ -101,6 +106,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       const { runStore, s3Config } = await import('./s3.ts');
       const { config, quiet } = s3Config(rest);
       return runStore(config, quiet);
+    }
+    case 'doctor': {
+      const { doctorArgs, runDoctorCommand } = await import('./doctor.ts');
+      const code = await runDoctorCommand(doctorArgs(rest, dataDefault), (t) => process.stdout.write(t));
+      // Exit now: a database pool or socket the checks gave up on must not keep the process up.
+      return process.exit(code);
     }
     case undefined:
     case 'help':

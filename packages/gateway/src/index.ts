@@ -5,6 +5,7 @@ export * from './auth/index.ts';
 export { DEMO_ROUTES, DEMO_USERS, type DevConfigInput, devConfig } from './config/dev.ts';
 export * from './config/index.ts';
 export * from './db/index.ts';
+export * from './doctor/index.ts';
 export {
   assertUserId,
   EVENT_ID,

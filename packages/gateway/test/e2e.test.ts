@@ -519,6 +519,12 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
           { route: 'logo', filename: 'a', contentType: 'image/png', size: 5, method: 'multipart' },
           400,
           'invalid_request',
+          /does not take multipart/,
+        ],
+        [
+          { route: 'logo', filename: 'a', contentType: 'image/png', size: 5, method: 'ftp' },
+          400,
+          'invalid_request',
           /^method:/,
         ],
       ];

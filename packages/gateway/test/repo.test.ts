@@ -129,6 +129,8 @@ for (const engine of engines) {
         retiredAt: null,
         purgeAt: null,
         purgedAt: null,
+        multipartId: null,
+        partSize: null,
       });
       assert.deepEqual(await repo.uploads.get(g.id), u);
       assert.equal(await repo.uploads.get('up_doesnotexist000000000'), undefined);

@@ -36,6 +36,7 @@ test('the logo route: types, 1 B..20 MB, post by default, image limits, review (
     rejectReasons: ['inappropriate', 'low_quality', 'wrong_subject', 'other'],
     rejectedRetentionMs: 7 * 86_400_000,
     publish: { key: 'published/{route}/{userId}/{uploadId}', keepOne: false },
+    multipart: undefined,
     lifetimeMs: 600_000,
   });
   assert.ok(Object.isFrozen(logo) && Object.isFrozen(logo.types) && Object.isFrozen(logo.image));
@@ -70,7 +71,10 @@ test('builder refuses a bad route name, type pattern, */*, size above 5 GiB, min
   assert.throws(() => route('Logo/x'), TypeError);
   assert.throws(() => route('a').types('png' as 'image/png'), TypeError);
   assert.throws(() => route('a').types('*/*'), TypeError);
-  assert.throws(() => route('a').maxSize('6GiB'), RangeError);
+  assert.throws(() => route('a').types('image/png').maxSize('6GiB').build(), /above 5 GiB needs multipart/);
+  assert.equal(route('a').types('image/png').maxSize('6GiB').multipart().build().maxSize, 6 * 2 ** 30);
+  assert.throws(() => route('a').maxSize('6TiB'), /at most 5 TiB/);
+  assert.throws(() => route('a').multipart({ threshold: '1MiB' }), /between 5 MiB and 5 GiB/);
   assert.throws(() => route('a').maxSize(0), RangeError);
   assert.throws(() => route('a').types('image/png').maxSize('1KB').minSize('2KB').build(), /minSize/);
 });

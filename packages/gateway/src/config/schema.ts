@@ -85,6 +85,7 @@ const routeSpec = z.strictObject({
     ])
     .optional(),
   publish: z.strictObject({ key: z.string().optional(), keepOne: z.boolean().optional() }).optional(),
+  multipart: z.union([z.boolean(), z.strictObject({ threshold: z.string().optional() })]).optional(),
   lifetime: z.string().optional(),
 });
 

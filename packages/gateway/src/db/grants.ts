@@ -17,8 +17,8 @@ interface Pending {
 type Outcome = { ok: true; upload: Upload } | { ok: false; error: unknown };
 
 const INSERT = `INSERT INTO uploads (id, user_id, route, rule_hash, state, method, incoming_key, filename,
-  declared_type, declared_size, checksum, created_at, expires_at, updated_at) VALUES`;
-const ROW = "(?, ?, ?, ?, 'granted', ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  declared_type, declared_size, checksum, created_at, expires_at, updated_at, multipart_id, part_size) VALUES`;
+const ROW = "(?, ?, ?, ?, 'granted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /** The values of ROW, in its order. */
 function rowParams(u: Upload): SqlValue[] {
@@ -36,6 +36,8 @@ function rowParams(u: Upload): SqlValue[] {
     u.createdAt,
     u.expiresAt,
     u.updatedAt,
+    u.multipartId,
+    u.partSize,
   ];
 }
 
@@ -72,6 +74,8 @@ function newUpload(grant: NewGrant, now: number): Upload {
     retiredAt: null,
     purgeAt: null,
     purgedAt: null,
+    multipartId: grant.multipartId ?? null,
+    partSize: grant.partSize ?? null,
   };
 }
 

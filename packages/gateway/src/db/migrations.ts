@@ -103,7 +103,7 @@ ALTER TABLE uploads ADD COLUMN rule_hash TEXT;
   },
   {
     version: 4,
-    name: 'review, publication, withdrawal, audit trail',
+    name: 'review, publication, withdrawal, multipart, audit trail',
     // Review decisions and publication live on the upload row; every state change also appends a
     // row to `audit`, which triggers keep append-only. `withdrawn` joins the states: SQLite
     // cannot change a CHECK constraint in place, so it rebuilds the table as its ALTER TABLE
@@ -142,7 +142,9 @@ CREATE TABLE uploads_v4 (
   published_at  BIGINT,
   retired_at    BIGINT,
   purge_at      BIGINT,
-  purged_at     BIGINT
+  purged_at     BIGINT,
+  multipart_id  TEXT,
+  part_size     BIGINT
 );
 INSERT INTO uploads_v4 (id, user_id, route, state, method, incoming_key, file_key, filename, declared_type, declared_size, checksum, detected_type, size, width, height, reason, created_at, expires_at, completed_at, updated_at, rule_hash) SELECT id, user_id, route, state, method, incoming_key, file_key, filename, declared_type, declared_size, checksum, detected_type, size, width, height, reason, created_at, expires_at, completed_at, updated_at, rule_hash FROM uploads;
 DROP TABLE uploads;
@@ -190,7 +192,9 @@ ALTER TABLE uploads
   ADD COLUMN published_at BIGINT,
   ADD COLUMN retired_at BIGINT,
   ADD COLUMN purge_at BIGINT,
-  ADD COLUMN purged_at BIGINT;
+  ADD COLUMN purged_at BIGINT,
+  ADD COLUMN multipart_id TEXT,
+  ADD COLUMN part_size BIGINT;
 
 -- the review queue: pending_review, oldest verified first
 CREATE INDEX uploads_state_completed ON uploads (state, completed_at, id);

@@ -33,6 +33,8 @@ export const UPLOAD_COLUMNS = {
   retiredAt: 'retired_at',
   purgeAt: 'purge_at',
   purgedAt: 'purged_at',
+  multipartId: 'multipart_id',
+  partSize: 'part_size',
 } as const satisfies Record<keyof Upload, string>;
 
 /** The only columns a transition may write: keys are checked against this list, never interpolated raw. */
@@ -69,6 +71,7 @@ const NUMERIC = new Set([
   'retired_at',
   'purge_at',
   'purged_at',
+  'part_size',
 ]);
 
 export function toUpload(row: Record<string, unknown>): Upload {

@@ -56,6 +56,9 @@ export interface Upload {
   /** A rejected file's frozen copy is deleted after this (the route's retention); then purgedAt. */
   purgeAt: number | null;
   purgedAt: number | null;
+  /** Multipart grants: storage's upload id, and the planned part size (the last part is smaller). */
+  multipartId: string | null;
+  partSize: number | null;
 }
 
 export interface NewGrant {
@@ -72,6 +75,8 @@ export interface NewGrant {
   expiresAt: number;
   /** Who asked (the audit trail); default the user, as an uploader. */
   by?: Actor | undefined;
+  multipartId?: string | undefined;
+  partSize?: number | undefined;
 }
 
 export interface QuotaLimits {

@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
 import { randomBase62 } from '../domain/ids.ts';
 import type { Services } from '../services.ts';
+import { deleteUpload } from './cancel-upload.ts';
 import { postComplete } from './complete-upload.ts';
 import type { Ctx, Env } from './context.ts';
 import { postDecision } from './decide-upload.ts';
@@ -15,6 +16,7 @@ import { listUploads } from './list-uploads.ts';
 import { ENDPOINTS, getOpenApi, honoPath } from './openapi.ts';
 import { getHealth, getMetrics } from './ops.ts';
 import { getHistory } from './upload-history.ts';
+import { getParts, postParts } from './upload-parts.ts';
 import { postWithdraw } from './withdraw-upload.ts';
 
 /** A client's own request id is kept when it is short and plain (it lands in logs). */
@@ -30,6 +32,9 @@ const HANDLERS: Record<string, (services: Services) => (c: Ctx) => Promise<Respo
   decideUpload: postDecision,
   withdrawUpload: postWithdraw,
   getUploadHistory: getHistory,
+  signParts: postParts,
+  listStoredParts: getParts,
+  cancelUpload: deleteUpload,
   openapi: () => getOpenApi(),
 };
 

@@ -1,12 +1,17 @@
 import { ChuteError } from '@chute/errors';
 import type { z } from 'zod';
+import type { UploadMethod } from '../db/types.ts';
 import { incomingKey, newUploadId } from '../domain/ids.ts';
+import { MAX_LIFETIME_MS, MAX_SINGLE_UPLOAD } from '../rules/builder.ts';
 import { checkDeclared } from '../rules/check.ts';
 import { ruleFingerprint } from '../rules/fingerprint.ts';
+import { planParts } from '../rules/parts.ts';
 import { postConditions, postFields } from '../rules/post-conditions.ts';
 import { putSignedHeaders } from '../rules/put-headers.ts';
+import type { RouteRule } from '../rules/rule.ts';
 import type { Services } from '../services.ts';
 import { actorOf, authenticate, type Ctx } from './context.ts';
+import { PARTS_IN_GRANT, signParts } from './parts.ts';
 import { type Grant, GrantRequest } from './schemas.ts';
 import { parseBody } from './validate.ts';
 
@@ -15,6 +20,29 @@ import { parseBody } from './validate.ts';
  * the grant (one transaction) → sign exactly that upload for storage. Nothing is signed for an
  * anonymous caller, an unknown route, a refused declaration or an exceeded quota.
  */
+/**
+ * The client's choice when it made one (multipart only where the route allows it); otherwise
+ * multipart above the route's threshold, else the route's transport. Above 5 GiB nothing but
+ * multipart can carry the file.
+ */
+function chooseMethod(rule: RouteRule, asked: UploadMethod | undefined, size: number): UploadMethod {
+  if (asked === 'multipart' && rule.multipart === undefined) {
+    throw new ChuteError('invalid_request', {
+      message: `Route "${rule.name}" does not take multipart uploads.`,
+      details: { field: 'method' },
+    });
+  }
+  const method =
+    asked ?? (rule.multipart !== undefined && size > rule.multipart.threshold ? 'multipart' : rule.method);
+  if (method !== 'multipart' && size > MAX_SINGLE_UPLOAD) {
+    throw new ChuteError('too_large', {
+      message: 'Files over 5 GiB need a multipart upload (method "multipart").',
+      details: { maxSize: MAX_SINGLE_UPLOAD },
+    });
+  }
+  return method;
+}
+
 export function postGrant(services: Services) {
   const { config, repo, storage, clock, metrics } = services;
   return async (c: Ctx) => {
@@ -23,30 +51,54 @@ export function postGrant(services: Services) {
     const rule = config.routes.get(body.route);
     if (rule === undefined) throw new ChuteError('route_not_found', { message: `No route "${body.route}".` });
     const declared = checkDeclared(rule, body);
-    const method = body.method ?? rule.method;
+    const method = chooseMethod(rule, body.method, declared.size);
 
     // Server-chosen and random: no part of the key comes from the request.
     const id = newUploadId();
     const key = incomingKey(principal.userId, id);
     const now = clock();
-    const expiresAt = now + rule.lifetimeMs;
-    await repo.grants.insert(
-      {
-        id,
-        userId: principal.userId,
-        route: rule.name,
-        ruleHash: ruleFingerprint(rule),
-        method,
-        incomingKey: key,
-        filename: declared.filename,
-        declaredType: declared.contentType,
-        declaredSize: declared.size,
-        checksum: declared.checksum,
-        expiresAt,
-        by: actorOf(c, principal),
-      },
-      config.quotas,
-    );
+    // A multipart upload may take hours: its deadline is the longest grant lifetime, while each
+    // part URL lives the route's lifetime and is signed again on request (POST …/parts).
+    const expiresAt = now + (method === 'multipart' ? MAX_LIFETIME_MS : rule.lifetimeMs);
+    const objectHeaders = putSignedHeaders(rule, {
+      uploadId: id,
+      userId: principal.userId,
+      contentType: declared.contentType,
+      size: declared.size,
+    });
+    delete objectHeaders['content-length'];
+    // Started on storage before the grant is recorded, so the row carries its id; a grant the
+    // quota then refuses aborts it at once (and the sweeper aborts any such upload left behind).
+    const multipart =
+      method === 'multipart'
+        ? {
+            multipartId: await storage.createMultipart(key, objectHeaders),
+            partSize: planParts(declared.size).partSize,
+          }
+        : undefined;
+    await repo.grants
+      .insert(
+        {
+          id,
+          userId: principal.userId,
+          route: rule.name,
+          ruleHash: ruleFingerprint(rule),
+          method,
+          incomingKey: key,
+          filename: declared.filename,
+          declaredType: declared.contentType,
+          declaredSize: declared.size,
+          checksum: declared.checksum,
+          expiresAt,
+          by: actorOf(c, principal),
+          ...multipart,
+        },
+        config.quotas,
+      )
+      .catch(async (e: unknown) => {
+        if (multipart !== undefined) await storage.abortMultipart(key, multipart.multipartId).catch(() => {});
+        throw e;
+      });
 
     const expiresIn = Math.floor(rule.lifetimeMs / 1000);
     const signed = {
@@ -62,7 +114,20 @@ export function postGrant(services: Services) {
       expiresAt: new Date(expiresAt).toISOString(),
       serverTime: new Date(now).toISOString(),
     };
-    if (method === 'post') {
+    if (multipart !== undefined) {
+      const upload = { incomingKey: key, declaredSize: declared.size, ...multipart };
+      const plan = planParts(declared.size);
+      grant = {
+        ...common,
+        method,
+        url: storage.objectUrl(key),
+        uploadId: multipart.multipartId,
+        partSize: plan.partSize,
+        partCount: plan.partCount,
+        parts: signParts(storage, upload, 1, PARTS_IN_GRANT, expiresIn),
+        partsExpireAt: new Date(now + rule.lifetimeMs).toISOString(),
+      };
+    } else if (method === 'post') {
       const conditions = postConditions(rule, { ...signed, bucket: storage.bucket, key });
       const form = storage.postForm({ key, conditions, fields: postFields(conditions), expiresIn });
       grant = { ...common, method, url: form.url, fields: form.fields };

@@ -3,13 +3,16 @@ import { z } from 'zod';
 import { EVENT_SUMMARIES, EVENT_TYPES, WEBHOOK_HEADERS, webhookBody } from '../webhooks/schemas.ts';
 import type { Ctx } from './context.ts';
 import {
+  CompleteRequest,
   DecisionRequest,
   DownloadLink,
   ErrorBody,
   Grant,
   GrantRequest,
   History,
+  PartUrls,
   ReviewList,
+  StoredParts,
   UploadList,
   UploadView,
 } from './schemas.ts';
@@ -20,7 +23,7 @@ import {
  * test walks the app's routes against the document, so an endpoint cannot go undocumented.
  */
 
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'delete';
 
 export interface Endpoint {
   method: Method;
@@ -30,6 +33,8 @@ export interface Endpoint {
   summary: string;
   auth: boolean;
   request?: z.ZodType;
+  /** The body may be left out (complete: multipart clients may send their part list). */
+  requestOptional?: boolean;
   query?: Record<string, { description: string; schema: Record<string, unknown> }>;
   responses: Record<string, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
 }
@@ -62,15 +67,23 @@ export const ENDPOINTS: readonly Endpoint[] = [
     method: 'post',
     path: '/v1/uploads/{id}/complete',
     operationId: 'completeUpload',
-    summary: 'Verify the uploaded object and freeze it. Idempotent.',
+    summary:
+      'Verify the uploaded object and freeze it (multipart: assemble the parts storage holds first). Idempotent.',
     auth: true,
+    request: CompleteRequest,
+    requestOptional: true,
     responses: {
       '200': {
         description: 'The outcome: verified, pending_review, or rejected with a reason.',
         schema: UploadView,
       },
       '404': { description: 'not_found (also for someone else\u2019s upload)', schema: ErrorBody },
-      '409': { description: 'conflict: nothing uploaded yet; the grant stays usable', schema: ErrorBody },
+      '400': { description: 'invalid_request: a part list that disagrees with storage', schema: ErrorBody },
+      '409': {
+        description:
+          'conflict: nothing uploaded yet, or parts missing / of the wrong size (details); the grant stays usable',
+        schema: ErrorBody,
+      },
       '410': { description: 'grant_expired', schema: ErrorBody },
       '503': { description: 'unavailable (storage); retry', schema: ErrorBody },
     },
@@ -118,6 +131,52 @@ export const ENDPOINTS: readonly Endpoint[] = [
         headers: { Location: 'the signed URL' },
       },
       '404': { description: 'not_found', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/uploads/{id}/parts',
+    operationId: 'signParts',
+    summary: 'Multipart: presigned URLs for parts from…from+count-1 (each with its Content-Length signed).',
+    auth: true,
+    query: {
+      from: { description: 'First part number (default 1).', schema: { type: 'integer', minimum: 1 } },
+      count: {
+        description: '1–1000 (default: the rest, up to 1000).',
+        schema: { type: 'integer', minimum: 1, maximum: 1000 },
+      },
+    },
+    responses: {
+      '200': { description: 'Part URLs.', schema: PartUrls },
+      '400': { description: 'invalid_request', schema: ErrorBody },
+      '404': { description: 'not_found (also someone else\u2019s upload)', schema: ErrorBody },
+      '409': { description: 'conflict: not multipart, or no longer being uploaded', schema: ErrorBody },
+      '410': { description: 'grant_expired', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/uploads/{id}/parts',
+    operationId: 'listStoredParts',
+    summary: 'Multipart: the parts storage already holds (to resume after a crash or reload).',
+    auth: true,
+    responses: {
+      '200': { description: 'The plan and the parts uploaded so far.', schema: StoredParts },
+      '404': { description: 'not_found', schema: ErrorBody },
+      '409': { description: 'conflict: not multipart, or no longer being uploaded', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/uploads/{id}',
+    operationId: 'cancelUpload',
+    summary: 'Cancel an upload not yet completed: multipart aborted on storage, the grant withdrawn.',
+    auth: true,
+    responses: {
+      '200': { description: 'The upload, withdrawn.', schema: UploadView },
+      '403': { description: 'forbidden: not the owner', schema: ErrorBody },
+      '404': { description: 'not_found', schema: ErrorBody },
+      '409': { description: 'conflict: already completed; details.state', schema: ErrorBody },
     },
   },
   {
@@ -243,7 +302,7 @@ export function openApiDocument(): Record<string, unknown> {
     if (params.length > 0) op['parameters'] = params;
     if (e.request !== undefined) {
       op['requestBody'] = {
-        required: true,
+        required: e.requestOptional !== true,
         content: { 'application/json': { schema: schemaRef(e.request, 'input', components) } },
       };
     }

@@ -27,15 +27,32 @@ export const GrantRequest = z
       .describe('The declared media type; signed, so it must be sent verbatim.'),
     size: z.number().int().min(0).describe('The exact size in bytes; storage refuses any other.'),
     checksum: sha256.optional().describe('SHA-256 of the file; PUT grants sign it as x-amz-checksum-sha256.'),
-    method: z.enum(['post', 'put']).optional().describe('Transport; defaults to the route\u2019s.'),
+    method: z
+      .enum(['post', 'put', 'multipart'])
+      .optional()
+      .describe(
+        'Transport; defaults to the route\u2019s (multipart above its threshold, where it allows it).',
+      ),
   })
   .meta({ id: 'GrantRequest' });
+
+export const SignedPart = z
+  .object({
+    number: z.number().int(),
+    size: z.number().int().describe('The exact Content-Length this part must have (signed).'),
+    url: z.string().describe('A presigned UploadPart URL.'),
+  })
+  .meta({ id: 'SignedPart' });
 
 export const Grant = z
   .object({
     id: z.string().describe('The upload id (up_…).'),
-    method: z.enum(['post', 'put']),
-    url: z.string().describe('Where to send the bytes (a form POST, or a PUT).'),
+    method: z.enum(['post', 'put', 'multipart']),
+    url: z
+      .string()
+      .describe(
+        'Where to send the bytes (a form POST, or a PUT); multipart: the object (each part has its own URL).',
+      ),
     fields: z
       .record(z.string(), z.string())
       .optional()
@@ -45,6 +62,22 @@ export const Grant = z
       .optional()
       .describe('PUT: headers to send verbatim (browsers set content-length themselves).'),
     key: z.string().describe('The storage key the bytes go to.'),
+    uploadId: z
+      .string()
+      .optional()
+      .describe('Multipart: storage\u2019s upload id (for the record; every part URL carries it).'),
+    partSize: z.number().int().optional().describe('Multipart: every part is this size but the last.'),
+    partCount: z.number().int().optional(),
+    parts: z
+      .array(SignedPart)
+      .optional()
+      .describe(
+        'Multipart: the first part URLs (PUT each part\u2019s bytes, exactly `size` of them); more from POST /v1/uploads/{id}/parts.',
+      ),
+    partsExpireAt: z.iso
+      .datetime()
+      .optional()
+      .describe('When these part URLs expire (sign again with POST …/parts).'),
     expiresAt: z.iso.datetime(),
     serverTime: z.iso.datetime().describe('The gateway\u2019s clock, to judge skew against expiresAt.'),
   })
@@ -216,3 +249,36 @@ export const HistoryEntry = z
   .meta({ id: 'HistoryEntry' });
 
 export const History = z.object({ items: z.array(HistoryEntry) }).meta({ id: 'History' });
+
+export const PartsQuery = z.strictObject({
+  from: z.coerce.number().int().min(1).max(10_000).default(1),
+  count: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+export const PartUrls = z
+  .object({ parts: z.array(SignedPart), expiresAt: z.iso.datetime(), serverTime: z.iso.datetime() })
+  .meta({ id: 'PartUrls' });
+
+export const StoredParts = z
+  .object({
+    partSize: z.number().int(),
+    partCount: z.number().int(),
+    parts: z
+      .array(z.object({ number: z.number().int(), size: z.number().int(), etag: z.string() }))
+      .describe('The parts storage holds now (ListParts), by number.'),
+  })
+  .meta({ id: 'StoredParts' });
+
+export const CompleteRequest = z
+  .strictObject({
+    parts: z
+      .array(
+        z.strictObject({ number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) }),
+      )
+      .max(10_000)
+      .optional()
+      .describe(
+        'Multipart: the parts as the client sent them; checked against what storage lists, never trusted.',
+      ),
+  })
+  .meta({ id: 'CompleteRequest' });

@@ -6,6 +6,7 @@ import { fileKey } from '../domain/ids.ts';
 import type { BaseServices } from '../services.ts';
 import { isStorageError } from '../storage/errors.ts';
 import { verifyObject } from '../verify/verify.ts';
+import { assembleParts, type ClientPart } from './assemble.ts';
 import { uploadEvent } from './events.ts';
 import type { Publisher } from './publisher.ts';
 import { ruleOf } from './rule-of.ts';
@@ -16,6 +17,7 @@ export const SETTLED: ReadonlySet<UploadState> = new Set([
   'pending_review',
   'approved',
   'rejected',
+  'withdrawn',
 ]);
 
 /** How long a complete waits for another request (or instance) that is verifying the same upload. */
@@ -43,11 +45,13 @@ export class Completer {
   }
 
   /** `by`: who asked (the audit trail records each step under their name and request). */
-  async complete(upload: Upload, by: Actor = SYSTEM): Promise<Upload> {
+  async complete(upload: Upload, by: Actor = SYSTEM, parts?: readonly ClientPart[]): Promise<Upload> {
     const { repo, clock, config } = this.#services;
     for (let current: Upload | undefined = upload; ; current = await repo.uploads.get(upload.id)) {
       if (current === undefined) throw new ChuteError('not_found');
       if (SETTLED.has(current.state)) return current;
+      // (Every state is either settled, expired, uploaded or granted: a state this loop does not
+      // know would spin it, so adding one means adding it above.)
       if (current.state === 'expired') throw new ChuteError('grant_expired');
       const joined = this.#inflight.get(current.id);
       if (joined !== undefined) return joined;
@@ -57,7 +61,7 @@ export class Completer {
       if (clock() > current.expiresAt + config.sweeper.graceMs) throw new ChuteError('grant_expired');
       const claimed = await repo.uploads.transition(current.id, ['granted'], 'uploaded', { by });
       if (claimed === undefined) continue; // someone else moved it: re-read and answer from that
-      const work = this.#verifyAndFreeze(claimed, by).finally(() => this.#inflight.delete(claimed.id));
+      const work = this.#verifyAndFreeze(claimed, by, parts).finally(() => this.#inflight.delete(claimed.id));
       this.#inflight.set(claimed.id, work);
       return work;
     }
@@ -74,12 +78,17 @@ export class Completer {
     throw new ChuteError('unavailable', { message: 'The upload is still being verified.', retryAfter: 5 });
   }
 
-  async #verifyAndFreeze(upload: Upload, by: Actor): Promise<Upload> {
+  async #verifyAndFreeze(
+    upload: Upload,
+    by: Actor,
+    parts: readonly ClientPart[] | undefined,
+  ): Promise<Upload> {
     const { repo, storage, clock, metrics, logger } = this.#services;
     const started = performance.now();
     const log = logger.child({ uploadId: upload.id, route: upload.route });
     try {
       const rule = await ruleOf(this.#services, upload);
+      if (upload.multipartId !== null) await assembleParts(storage, upload, parts);
       for (let round = 1; ; round++) {
         const result = await verifyObject(storage, upload, rule);
         if (!result.ok && result.reason === 'missing') {
@@ -108,7 +117,10 @@ export class Completer {
         // bytes swapped in by a re-PUT between our HEAD and this copy are never frozen.
         const frozen = fileKey(upload.id);
         try {
-          await storage.copy(upload.incomingKey, frozen, { ifMatch: result.head.etag });
+          await storage.copy(upload.incomingKey, frozen, {
+            ifMatch: result.head.etag,
+            size: result.head.size,
+          });
         } catch (e) {
           if (isStorageError(e, 'PreconditionFailed') && round < MAX_ROUNDS) continue;
           throw e;

@@ -105,6 +105,30 @@ export class Reviews {
   }
 
   /**
+   * The owner cancels an upload still `granted` (nothing completed yet): the grant is withdrawn
+   * first (so a complete racing with this fails its CAS), then a multipart upload is aborted and
+   * whatever reached the incoming key deleted. A storage failure there is left to the sweeper,
+   * which deletes strays and aborts orphaned multipart uploads.
+   */
+  async cancel(upload: Upload, by: Actor): Promise<Upload> {
+    const { repo, storage, logger } = this.#services;
+    if (upload.state !== 'granted') throw notPending(upload, 'granted');
+    const withdrawn = await repo.uploads.transition(upload.id, ['granted'], 'withdrawn', {
+      by,
+      detail: { cancelled: true },
+      event: uploadEvent('upload.withdrawn', { ...upload, state: 'withdrawn' }),
+    });
+    if (withdrawn === undefined) throw notPending((await repo.uploads.get(upload.id)) ?? upload, 'granted');
+    try {
+      if (upload.multipartId !== null) await storage.abortMultipart(upload.incomingKey, upload.multipartId);
+      await storage.delete(upload.incomingKey);
+    } catch (e) {
+      logger.warn({ err: e, uploadId: upload.id }, 'cleanup after cancel failed; the sweeper retries');
+    }
+    return withdrawn;
+  }
+
+  /**
    * Deletes a rejected or withdrawn upload's frozen copy (now, or when the sweeper finds its
    * retention ran out). On failure the upload stays due and the sweeper tries again.
    */
@@ -126,9 +150,9 @@ export class Reviews {
   }
 }
 
-function notPending(upload: Upload): ChuteError {
+function notPending(upload: Upload, expected = 'pending_review'): ChuteError {
   return new ChuteError('conflict', {
-    message: `The upload is ${upload.state}, not pending_review.`,
+    message: `The upload is ${upload.state}, not ${expected}.`,
     details: { state: upload.state },
   });
 }

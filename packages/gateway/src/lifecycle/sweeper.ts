@@ -12,6 +12,8 @@ export interface SweepReport {
   expired: number;
   straysDeleted: number;
   reclaimed: number;
+  /** Multipart uploads on storage that no open grant owns, aborted. */
+  multipartAborted: number;
   /** Approved uploads published on a retry. */
   published: number;
   /** Rejected or withdrawn files deleted after their retention. */
@@ -21,6 +23,8 @@ export interface SweepReport {
 /** An approved upload not published this long after its decision is published by the sweeper. */
 export const PUBLISH_RETRY_MS = 60_000;
 
+/** A multipart upload with no grant row is a stray only once this old (see #strayMultiparts). */
+export const STRAY_MULTIPART_AGE_MS = 10 * 60_000;
 /** An `uploaded` claim older than this belongs to a completer that died: handed back to `granted`. */
 export const STALE_CLAIM_MS = 30 * 60_000;
 /** Pages of `incoming/` listed per sweep (1000 keys each), so one sweep stays bounded. */
@@ -78,6 +82,7 @@ export class Sweeper {
       expired: 0,
       straysDeleted: 0,
       reclaimed: 0,
+      multipartAborted: 0,
       published: 0,
       purged: 0,
     };
@@ -85,10 +90,19 @@ export class Sweeper {
       report.expired = await this.#expire();
       report.reclaimed = await this.#reclaim();
       report.straysDeleted = await this.#strays();
+      report.multipartAborted = await this.#strayMultiparts();
       report.published = await this.#publish();
       report.purged = await this.#purge();
     });
-    if (report.expired + report.straysDeleted + report.reclaimed + report.published + report.purged > 0) {
+    if (
+      report.expired +
+        report.straysDeleted +
+        report.reclaimed +
+        report.multipartAborted +
+        report.published +
+        report.purged >
+      0
+    ) {
       this.#services.logger.info(report, 'sweep');
     }
     return report;
@@ -107,9 +121,46 @@ export class Sweeper {
         if (moved === undefined) continue; // completed meanwhile
         n++;
         metrics.swept.inc({ action: 'expired' });
+        if (u.multipartId !== null) await storage.abortMultipart(u.incomingKey, u.multipartId);
         await storage.delete(u.incomingKey);
       }
     }
+  }
+
+  /**
+   * Multipart uploads under incoming/ that no open grant owns (a grant the quota refused after the
+   * upload was created, a cancel whose abort failed, a grant expired): aborted, so their parts stop
+   * costing storage. An upload still `granted` or `uploaded` with this very id is left alone.
+   */
+  async #strayMultiparts(): Promise<number> {
+    const { repo, storage, metrics, clock } = this.#services;
+    let n = 0;
+    let marker: Parameters<typeof storage.listMultipartUploads>[1];
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const listed = await storage.listMultipartUploads('incoming/', marker);
+      const ids = listed.uploads
+        .map((m) => INCOMING.exec(m.key)?.[1])
+        .filter((id) => id !== undefined && isUploadId(id));
+      const uploads = new Map((await repo.uploads.getMany(ids as string[])).map((u) => [u.id, u]));
+      for (const m of listed.uploads) {
+        const u = uploads.get(INCOMING.exec(m.key)?.[1] ?? '');
+        if (
+          u !== undefined &&
+          (u.state === 'granted' || u.state === 'uploaded') &&
+          u.multipartId === m.uploadId
+        )
+          continue;
+        // A grant creates its upload on storage just before recording itself: a young upload
+        // without a row may be one of those, mid-flight.
+        if (u === undefined && clock() - m.initiated < STRAY_MULTIPART_AGE_MS) continue;
+        await storage.abortMultipart(m.key, m.uploadId);
+        n++;
+        metrics.swept.inc({ action: 'multipart_aborted' });
+      }
+      marker = listed.next;
+      if (marker === undefined) break;
+    }
+    return n;
   }
 
   /** Approved uploads whose publication failed (or whose process died before it): publish them. */

@@ -2,7 +2,7 @@ import { type DurationString, parseDuration } from '../units/duration.ts';
 import { parseSize, type Size } from '../units/size.ts';
 import { isTypePattern } from './mime.ts';
 import { type PublishOptions, publishRule } from './publish.ts';
-import type { ImageLimits, RouteRule, Transport } from './rule.ts';
+import type { ImageLimits, MultipartRule, RouteRule, Transport } from './rule.ts';
 
 /**
  * A typed, immutable route builder (after uploadthing's upload-builder): every step returns a new
@@ -32,6 +32,7 @@ interface Draft {
   rejectReasons: readonly string[];
   rejectedRetentionMs: number;
   publish?: PublishOptions;
+  multipart?: MultipartRule;
   lifetimeMs: number;
 }
 
@@ -74,6 +75,11 @@ export interface RouteBuilder<S extends Steps> {
    * template of `{route}`, `{userId}`, `{uploadId}`; `keepOne` keeps one current file per user.
    */
   publish(options?: PublishOptions): RouteBuilder<S>;
+  /**
+   * Allow multipart grants (files up to 5 TiB in up to 10,000 parts), chosen by default above
+   * `threshold` (default "64MiB"); without this, maxSize is at most 5 GiB.
+   */
+  multipart(options?: { threshold?: Size }): RouteBuilder<S>;
   /** Grant lifetime, "60s".."24h"; default "10m". */
   lifetime(duration: DurationString): RouteBuilder<S>;
   build(this: RouteBuilder<Complete>): RouteRule;
@@ -90,8 +96,11 @@ export const DEFAULT_LIFETIME_MS = 10 * 60_000;
 export const MIN_LIFETIME_MS = 60_000;
 /** At most 24 h: a grant is a bearer credential for storage; a long one widens replay. */
 export const MAX_LIFETIME_MS = 24 * 3600_000;
-/** S3's limit for one PUT or POST (5 GiB); larger files need multipart, not offered yet. */
+/** S3's limit for one PUT or POST (5 GiB); larger files need multipart. */
 export const MAX_SINGLE_UPLOAD = 5 * 2 ** 30;
+/** S3's limit for one object, uploaded in parts (5 TiB). */
+export const MAX_MULTIPART_UPLOAD = 5 * 2 ** 40;
+export const DEFAULT_MULTIPART_THRESHOLD = 64 * 2 ** 20;
 
 const ROUTE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** Lowercase header token; sent as `x-amz-meta-{key}`. */
@@ -138,7 +147,8 @@ function make(d: Draft): AnyBuilder {
     maxSize(size: Size) {
       const n = parseSize(size);
       if (n < 1) throw new RangeError(`${where}: maxSize must be at least 1 byte`);
-      if (n > MAX_SINGLE_UPLOAD) throw new RangeError(`${where}: maxSize above 5 GiB needs multipart`);
+      if (n > MAX_MULTIPART_UPLOAD)
+        throw new RangeError(`${where}: maxSize is at most 5 TiB (S3's object limit)`);
       return next({ maxSize: n });
     },
     minSize(size: Size) {
@@ -197,6 +207,16 @@ function make(d: Draft): AnyBuilder {
       }
       return next(patch);
     },
+    multipart(options: { threshold?: Size } = {}) {
+      const { threshold, ...rest } = options;
+      if (Object.keys(rest).length > 0)
+        throw new TypeError(`${where}: unknown multipart option ${Object.keys(rest)}`);
+      const t = threshold === undefined ? DEFAULT_MULTIPART_THRESHOLD : parseSize(threshold);
+      if (t < 5 * 2 ** 20 || t > MAX_SINGLE_UPLOAD) {
+        throw new RangeError(`${where}: multipart threshold must be between 5 MiB and 5 GiB`);
+      }
+      return next({ multipart: Object.freeze({ threshold: t }) });
+    },
     publish(options: PublishOptions = {}) {
       publishRule(where, options); // refuse a bad template where it is written
       return next({ publish: Object.freeze({ ...options }) });
@@ -212,6 +232,9 @@ function make(d: Draft): AnyBuilder {
       if (def.types === undefined) throw new TypeError(`${where}: types() is required`);
       if (def.maxSize === undefined) throw new TypeError(`${where}: maxSize() is required`);
       if (def.minSize > def.maxSize) throw new RangeError(`${where}: minSize is above maxSize`);
+      if (def.maxSize > MAX_SINGLE_UPLOAD && def.multipart === undefined) {
+        throw new RangeError(`${where}: maxSize above 5 GiB needs multipart()`);
+      }
       if (def.image !== undefined && !def.types.every((t) => t.startsWith('image/'))) {
         throw new TypeError(`${where}: image() limits need every allowed type to be an image/ type`);
       }
@@ -228,6 +251,7 @@ function make(d: Draft): AnyBuilder {
         rejectedRetentionMs: def.rejectedRetentionMs,
         // Review routes always publish what is approved; others only when they ask to.
         publish: def.review || def.publish !== undefined ? publishRule(where, def.publish) : undefined,
+        multipart: def.multipart,
         lifetimeMs: def.lifetimeMs,
       });
     },

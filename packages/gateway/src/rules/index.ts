@@ -1,10 +1,12 @@
 export {
   type CompleteRoute,
   DEFAULT_LIFETIME_MS,
+  DEFAULT_MULTIPART_THRESHOLD,
   DEFAULT_REJECT_REASONS,
   DEFAULT_REJECTED_RETENTION_MS,
   defineRoutes,
   MAX_LIFETIME_MS,
+  MAX_MULTIPART_UPLOAD,
   MAX_SINGLE_UPLOAD,
   MIN_LIFETIME_MS,
   type ReviewOptions,
@@ -21,5 +23,5 @@ export {
   publishRule,
 } from './publish.ts';
 export { type PutInput, putSignedHeaders } from './put-headers.ts';
-export type { ImageLimits, RouteRule, Transport } from './rule.ts';
+export type { ImageLimits, MultipartRule, RouteRule, Transport } from './rule.ts';
 export { type RouteSpec, routeFromSpec } from './spec.ts';

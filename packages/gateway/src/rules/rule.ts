@@ -3,6 +3,11 @@ import type { PublishRule } from './publish.ts';
 
 export type Transport = 'post' | 'put';
 
+export interface MultipartRule {
+  /** Declared sizes above this get a multipart grant unless the client asks for another method. */
+  readonly threshold: number;
+}
+
 export interface ImageLimits {
   readonly maxWidth?: number;
   readonly maxHeight?: number;
@@ -33,6 +38,11 @@ export interface RouteRule {
    * declare it). undefined: not published.
    */
   readonly publish: PublishRule | undefined;
+  /**
+   * Multipart grants: offered when asked for, and chosen by default for declared sizes above the
+   * threshold (bytes). undefined: this route takes single PUT/POST uploads only (≤ 5 GiB).
+   */
+  readonly multipart: MultipartRule | undefined;
   /** How long a grant (its signed URL or policy) is valid, ms. */
   readonly lifetimeMs: number;
 }

@@ -15,6 +15,7 @@ export interface RouteSpec {
   metadata?: Record<string, string>;
   review?: boolean | ReviewOptions;
   publish?: PublishOptions;
+  multipart?: boolean | { threshold?: Size };
   lifetime?: DurationString;
 }
 
@@ -30,6 +31,8 @@ export function routeFromSpec(spec: RouteSpec): CompleteRoute {
   if (spec.metadata !== undefined) b = b.metadata(spec.metadata);
   if (spec.review !== undefined) b = b.review(spec.review);
   if (spec.publish !== undefined) b = b.publish(spec.publish);
+  if (spec.multipart === true) b = b.multipart();
+  else if (typeof spec.multipart === 'object') b = b.multipart(spec.multipart);
   if (spec.lifetime !== undefined) b = b.lifetime(spec.lifetime);
   return b;
 }

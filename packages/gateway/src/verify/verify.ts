@@ -78,7 +78,7 @@ export async function verifyObject(
         ? reject('type_mismatch', `bytes are ${detectedType}, declared ${declared}`)
         : reject('type_not_allowed', `bytes are ${detectedType}`);
     }
-  } else if (sniffed.kind === 'text') {
+  } else if (sniffed.kind === 'text' || sniffed.kind === 'opaque') {
     detectedType = declared;
   } else {
     return reject('type_mismatch', `bytes match no known signature, declared ${declared}`);
