@@ -85,7 +85,7 @@ for (const engine of engines) {
       assert.equal(await repo.deliveries.retireOthers([], 'cleanup'), 5);
     });
 
-    test('due: soonest first, an upload\u2019s later event waits while an earlier one is pending for that endpoint', async () => {
+    test('due: soonest first; an upload\u2019s later event waits until the earlier one is delivered or dead, per endpoint', async () => {
       const [a, b] = [ep(), ep()];
       const [x, y] = [newUploadId(), newUploadId()];
       const x1 = await repo.outbox.append({ type: 'upload.verified', uploadId: x, payload: { n: 1 } });
