@@ -58,10 +58,7 @@ const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]']);
  * What to check. With --config: the file's storage and database; origins are the config's
  * cors.origins plus --origin, or else the gateway's own page (when it listens on a named host).
  * Without: `chute dev`'s embedded store, bucket, credentials, SQLite file and page origins.
- *
- * TODO(webhooks): the config has no webhooks section yet; once it has
- * `webhooks.endpoints: [{ id, url, secret, events? }]`, add those ({ id, url }) to `webhooks`
- * here. Until then only --webhook URL is probed.
+ * Webhook endpoints: the config's `webhooks.endpoints`, plus each --webhook URL.
  */
 export async function doctorInput(args: DoctorArgs): Promise<DoctorInput> {
   const webhooks: WebhookTarget[] = args.webhooks.map((url) => ({ url }));
@@ -83,7 +80,13 @@ export async function doctorInput(args: DoctorArgs): Promise<DoctorInput> {
   let origins = [...new Set([...config.cors.origins, ...args.origins])];
   if (origins.length === 0 && !ANY_ADDRESS.has(config.listen.host))
     origins = [`http://${config.listen.host}:${config.listen.port}`];
-  return { storage: config.storage, origins, database: { url: config.database.url }, webhooks };
+  const configured = config.webhooks.endpoints.map((e): WebhookTarget => ({ id: e.id, url: e.url }));
+  return {
+    storage: config.storage,
+    origins,
+    database: { url: config.database.url },
+    webhooks: [...configured, ...webhooks],
+  };
 }
 
 /** `chute doctor`: the report on stdout (text or --json); exit code 1 on any FAIL. */

@@ -83,6 +83,11 @@ describe('chute doctor', () => {
         cors: { origins: [`http://127.0.0.1:${port}`] },
         auth: { jwt: { secret: 'x'.repeat(32) } },
         routes: [{ name: 'doc', types: ['text/plain'], maxSize: '1MB' }],
+        webhooks: {
+          endpoints: [
+            { id: 'app', url: `http://127.0.0.1:${port}/nowhere`, secret: `whsec_${'A'.repeat(32)}` },
+          ],
+        },
       }),
     );
     const r = run(['doctor', '--config', file, '--webhook', `http://127.0.0.1:${port}/healthz`]);
@@ -94,6 +99,11 @@ describe('chute doctor', () => {
     assert.match(r.stdout, /^SKIP {2}bucket-cors +— not run: the credentials check failed/m);
     assert.match(r.stdout, /^PASS {2}database /m);
     assert.match(r.stdout, /^PASS {2}webhook +— http:\/\/127\.0\.0\.1:\d+\/healthz answered 200 to HEAD/m);
+    // The config's endpoint, by its id: the gateway answers, but not at that path.
+    assert.match(
+      r.stdout,
+      /^WARN {2}webhook app +— http:\/\/127\.0\.0\.1:\d+\/nowhere answered 404 to HEAD/m,
+    );
   });
 });
 

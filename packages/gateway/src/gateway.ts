@@ -19,6 +19,7 @@ import { S3Storage, type S3StorageOptions } from './storage/s3.ts';
 import type { Storage } from './storage/types.ts';
 import { createLogger, type Logger } from './telemetry/logger.ts';
 import { Metrics } from './telemetry/metrics.ts';
+import { Dispatcher } from './webhooks/dispatcher.ts';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   storageOptions?: S3StorageOptions;
   /** Start the sweeper's interval (default true); `gateway.sweeper.once()` works either way. */
   sweep?: boolean;
+  /** Start the webhook dispatcher (default true); `gateway.dispatcher.once()` works either way. */
+  dispatch?: boolean;
   /** Process metrics (event loop, memory) in /metrics; default true. */
   processMetrics?: boolean;
   /** The upload page at `/` (default: served, without demo users); false: not mounted. */
@@ -42,6 +45,8 @@ export interface Gateway {
   readonly services: Services;
   readonly sweeper: Sweeper;
   readonly completer: Completer;
+  /** Delivers the outbox to the configured webhook endpoints. */
+  readonly dispatcher: Dispatcher;
   /** Serves the app over node:http on config.listen (port 0: any free port). */
   listen(): Promise<{ port: number; url: string }>;
   /** Stops the server (lets requests in flight finish), the sweeper, and closes the database. */
@@ -74,10 +79,25 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const completer = new Completer(base, publisher);
   const reviews = new Reviews(base, publisher);
   const sweeper = new Sweeper(base, { publisher, reviews });
+  const dispatcher = new Dispatcher({
+    settings: config.webhooks,
+    repo,
+    clock,
+    logger,
+    metrics: base.metrics,
+  });
+  base.metrics.observeOutbox(async () => {
+    const s = await repo.deliveries.stats();
+    return {
+      depth: s.depth,
+      oldestAgeSeconds: s.oldestCreatedAt === null ? 0 : Math.max(0, (clock() - s.oldestCreatedAt) / 1000),
+    };
+  });
   const services: Services = { ...base, completer, reviews };
   const app = buildApp(services);
   if (options.page !== false) mountPage(app, config, options.page);
   if (options.sweep ?? true) sweeper.start();
+  if (options.dispatch ?? true) dispatcher.start();
 
   let server: { close(): Promise<void> } | undefined;
   let closed = false;
@@ -86,6 +106,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     services,
     sweeper,
     completer,
+    dispatcher,
     listen() {
       if (server !== undefined) throw new Error('already listening');
       return new Promise((resolve, reject) => {
@@ -106,6 +127,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       if (closed) return;
       closed = true;
       await sweeper.stop();
+      await dispatcher.stop();
       // Requests in flight finish; idle and never-used connections are dropped (drain.ts).
       await server?.close();
       await repo.close();

@@ -8,6 +8,7 @@ export * from './db/index.ts';
 export * from './doctor/index.ts';
 export {
   assertUserId,
+  EVENT_ID,
   fileKey,
   incomingKey,
   isUploadId,
@@ -21,6 +22,7 @@ export { createGateway, type Gateway, type GatewayOptions } from './gateway.ts';
 export { buildApp } from './http/app.ts';
 export { ENDPOINTS, openApiDocument } from './http/openapi.ts';
 export { Completer } from './lifecycle/completer.ts';
+export { EVENT_TYPES, type EventType } from './lifecycle/events.ts';
 export { Sweeper, type SweepReport } from './lifecycle/sweeper.ts';
 export { type DemoUser, mountPage, type PageOptions, pageCsp, storageOrigins } from './page/mount.ts';
 export * from './rules/index.ts';
@@ -32,3 +34,6 @@ export { Metrics } from './telemetry/metrics.ts';
 export { type DurationString, parseDuration } from './units/duration.ts';
 export { formatSize, parseSize, type Size, type SizeString } from './units/size.ts';
 export { type Rejected, type Verified, verifyObject } from './verify/verify.ts';
+export { Dispatcher, type DispatcherOptions, type DispatchReport } from './webhooks/dispatcher.ts';
+export type { WebhookEndpoint, WebhookSettings } from './webhooks/settings.ts';
+export { secretKey, sign } from './webhooks/sign.ts';

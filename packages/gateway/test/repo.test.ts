@@ -314,7 +314,7 @@ for (const engine of engines) {
       );
       const winners = results.filter((r) => r !== undefined);
       assert.equal(winners.length, 1);
-      const due = (await repo.outbox.due(1000)).filter((e) => e.uploadId === u.id);
+      const due = await repo.outbox.forUpload(u.id);
       assert.equal(due.length, 1, 'the losers wrote no event');
       assert.equal((due[0]?.payload as { attempt?: number } | undefined)?.attempt, winners[0]?.width);
     });
@@ -401,19 +401,20 @@ for (const engine of engines) {
       );
     });
 
-    test('events: appended, due, retried later, delivered once', async () => {
-      const id = await repo.outbox.append({ type: 'test.ping', payload: { n: 1, s: 'é' } });
-      const due = () => repo.outbox.due(1000).then((es) => es.filter((e) => e.id === id));
-      const [ev] = await due();
-      assert.deepEqual(ev?.payload, { n: 1, s: 'é' });
-      assert.equal(ev?.attempts, 0);
-      await repo.outbox.recordAttempt(id, { delivered: false, retryAt: T0 + 30_000 });
-      assert.deepEqual(await due(), [], 'not due before retryAt');
-      now = T0 + 30_000;
-      assert.equal((await due())[0]?.attempts, 1);
-      await repo.outbox.recordAttempt(id, { delivered: true });
-      assert.deepEqual(await due(), []);
-      now = T0;
+    test('events: appended, read back per upload in the order they were written', async () => {
+      const uploadId = `up_${randomBase62(22)}`;
+      const ids: string[] = [];
+      for (let n = 0; n < 5; n++) {
+        ids.push(await repo.outbox.append({ type: 'test.ping', uploadId, payload: { n, s: 'é' } }));
+      }
+      const events = await repo.outbox.forUpload(uploadId);
+      assert.deepEqual(
+        events.map((e) => e.id),
+        ids,
+      );
+      assert.deepEqual(events[0]?.payload, { n: 0, s: 'é' });
+      assert.equal(events[0]?.createdAt, T0);
+      assert.deepEqual(await repo.outbox.forUpload(`up_${randomBase62(22)}`), []);
     });
   });
 }

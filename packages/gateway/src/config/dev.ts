@@ -39,6 +39,8 @@ export interface DevConfigInput {
   jwtSecret: string;
   host?: string;
   port?: number;
+  /** Webhook endpoints (`chute dev`'s own receiver). */
+  webhooks?: readonly { id: string; url: string; secret: string }[];
 }
 
 /**
@@ -52,6 +54,7 @@ export function devConfig(input: DevConfigInput): GatewayConfig {
     database: { url: `sqlite:${join(input.dataDir, 'chute.db')}` },
     auth: { jwt: { secret: input.jwtSecret } },
     sweeper: { intervalMs: 30_000, graceMs: 60_000 },
+    ...(input.webhooks !== undefined && { webhooks: { endpoints: input.webhooks } }),
     routes: DEMO_ROUTES,
   });
 }

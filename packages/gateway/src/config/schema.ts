@@ -6,6 +6,7 @@ import { type CompleteRoute, defineRoutes } from '../rules/builder.ts';
 import { type RouteSpec, routeFromSpec } from '../rules/spec.ts';
 import { parseSize } from '../units/size.ts';
 import { DEFAULTS } from './defaults.ts';
+import { webhooksSchema } from './webhooks.ts';
 
 /** Runs a builder-style parser inside zod, turning its thrown message into a zod issue. */
 function via<I, O>(fn: (input: I) => O) {
@@ -174,5 +175,6 @@ export const configSchema = z.strictObject({
       graceMs: z.number().int().min(0).default(DEFAULTS.sweeper.graceMs),
     })
     .prefault({}),
+  webhooks: webhooksSchema,
   routes,
 });

@@ -6,6 +6,7 @@ export {
   AuditTrail,
   SYSTEM,
 } from './audit.ts';
+export { Deliveries, type DeliveryOutcome, type OutboxStats, type Subscription } from './deliveries.ts';
 export type { Dialect, Driver, Executor, SqlValue } from './driver.ts';
 export { Grants } from './grants.ts';
 export { type LockName, Locks } from './locks.ts';

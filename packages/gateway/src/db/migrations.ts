@@ -228,4 +228,62 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
 `,
     },
   },
+  {
+    version: 5,
+    name: 'webhook deliveries',
+    sql: { sqlite: webhooks(''), postgres: webhooks(' COLLATE "C"') },
+  },
 ];
+
+/**
+ * Webhooks: one delivery row per (event, endpoint), made by the dispatcher when it fans an event
+ * out (events.fanned_out_at), so the write path of a state change stays one INSERT. Of one
+ * upload's deliveries to one endpoint, only the oldest open one is `pending` (due at
+ * next_attempt_at); the later ones are `waiting` until it is delivered or dead; the per-event
+ * columns of migration 1 (delivered_at, attempts, next_attempt_at) move to the deliveries.
+ * Events of one upload are delivered in event-id order, so ids compare bytewise on PostgreSQL too
+ * (`collate`: its default collations ignore case, and ids are base62). Events from before this
+ * migration are marked fanned out: no endpoint could have subscribed to them.
+ */
+function webhooks(collate: string): string {
+  return `
+DROP INDEX events_undelivered;
+ALTER TABLE events DROP COLUMN delivered_at;
+ALTER TABLE events DROP COLUMN attempts;
+ALTER TABLE events DROP COLUMN next_attempt_at;
+ALTER TABLE events ADD COLUMN fanned_out_at BIGINT;
+UPDATE events SET fanned_out_at = created_at;
+${collate ? `ALTER TABLE events ALTER COLUMN id TYPE TEXT${collate};` : ''}
+CREATE INDEX events_not_fanned_out ON events (id) WHERE fanned_out_at IS NULL;
+CREATE INDEX events_upload ON events (upload_id, id);
+
+CREATE TABLE deliveries (
+  event_id        TEXT${collate} NOT NULL,
+  endpoint_id     TEXT NOT NULL,
+  upload_id       TEXT,
+  state           TEXT NOT NULL CHECK (state IN ('waiting', 'pending', 'delivered', 'dead')),
+  attempts        INTEGER NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  last_status     INTEGER,
+  last_error      TEXT,
+  created_at      BIGINT NOT NULL,
+  delivered_at    BIGINT,
+  dead_at         BIGINT,
+  PRIMARY KEY (event_id, endpoint_id)
+);
+-- an endpoint's due deliveries, soonest first; partial, so delivered rows (the many) cost nothing
+CREATE INDEX deliveries_due ON deliveries (endpoint_id, next_attempt_at, event_id) WHERE state = 'pending';
+-- order per upload: is one of its deliveries to this endpoint still open; the next one waiting
+CREATE INDEX deliveries_upload ON deliveries (upload_id, endpoint_id, state, event_id);
+-- the outbox metrics (count and oldest of the open ones), retiring an endpoint's open ones
+CREATE INDEX deliveries_state ON deliveries (state, endpoint_id, created_at);
+
+-- An endpoint that answered 410 Gone, with the URL it had: a new URL under the same id enables it again.
+CREATE TABLE webhook_endpoints (
+  id          TEXT PRIMARY KEY,
+  url         TEXT NOT NULL,
+  disabled_at BIGINT NOT NULL,
+  reason      TEXT NOT NULL
+);
+`;
+}

@@ -1,4 +1,5 @@
 import { AuditTrail } from './audit.ts';
+import { Deliveries } from './deliveries.ts';
 import type { Driver } from './driver.ts';
 import { Grants } from './grants.ts';
 import { Locks } from './locks.ts';
@@ -24,8 +25,10 @@ export class Repo {
   readonly grants: Grants;
   /** Reading uploads and moving them through their states. */
   readonly uploads: Uploads;
-  /** Events waiting for delivery. */
+  /** Events, written with the state changes they report. */
   readonly outbox: Outbox;
+  /** Each event owed to each webhook endpoint, and the endpoints that asked to be left alone. */
+  readonly deliveries: Deliveries;
   /** Jobs that run in one instance at a time. */
   readonly locks: Locks;
   /** The rule each grant was signed under. */
@@ -38,8 +41,9 @@ export class Repo {
     // One usage source for both: transitions release quota the grants reserved.
     const usage = usageSource(db);
     this.grants = new Grants(db, usage, clock);
-    this.uploads = new Uploads(db, usage, clock);
     this.outbox = new Outbox(db, clock);
+    this.uploads = new Uploads(db, usage, clock, this.outbox);
+    this.deliveries = new Deliveries(db, clock);
     this.locks = new Locks(db);
     this.rules = new FrozenRules(db, clock);
     this.audit = new AuditTrail(db);

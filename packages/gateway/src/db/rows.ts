@@ -1,4 +1,4 @@
-import type { OutboxEvent, TransitionFields, Upload } from './types.ts';
+import type { Delivery, DeliveryState, OutboxEvent, TransitionFields, Upload } from './types.ts';
 
 /** Column ↔ field names, the one place they are spelled out. */
 export const UPLOAD_COLUMNS = {
@@ -90,8 +90,23 @@ export function toEvent(row: Record<string, unknown>): OutboxEvent {
     uploadId: (row.upload_id as string | null) ?? null,
     payload: JSON.parse(String(row.payload)),
     createdAt: Number(row.created_at),
-    deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at),
+  };
+}
+
+const numberOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+export function toDelivery(row: Record<string, unknown>): Delivery {
+  return {
+    eventId: String(row.event_id),
+    endpointId: String(row.endpoint_id),
+    uploadId: (row.upload_id as string | null) ?? null,
+    state: row.state as DeliveryState,
     attempts: Number(row.attempts),
     nextAttemptAt: Number(row.next_attempt_at),
+    lastStatus: numberOrNull(row.last_status),
+    lastError: (row.last_error as string | null) ?? null,
+    createdAt: Number(row.created_at),
+    deliveredAt: numberOrNull(row.delivered_at),
+    deadAt: numberOrNull(row.dead_at),
   };
 }

@@ -117,9 +117,40 @@ export interface OutboxEvent {
   uploadId: string | null;
   payload: unknown;
   createdAt: number;
-  deliveredAt: number | null;
+}
+
+/**
+ * waiting: an earlier event of the same upload is still open for this endpoint; pending: due at
+ * nextAttemptAt; delivered and dead are final.
+ */
+export type DeliveryState = 'waiting' | 'pending' | 'delivered' | 'dead';
+
+/** One event owed to one webhook endpoint, and what became of it so far. */
+export interface Delivery {
+  eventId: string;
+  endpointId: string;
+  uploadId: string | null;
+  state: DeliveryState;
   attempts: number;
   nextAttemptAt: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  /** When the event was written (the age of an undelivered one counts from here). */
+  createdAt: number;
+  deliveredAt: number | null;
+  deadAt: number | null;
+}
+
+/** A delivery due for an attempt, with what the request is made of. */
+export interface DueDelivery {
+  eventId: string;
+  endpointId: string;
+  uploadId: string | null;
+  attempts: number;
+  type: string;
+  /** The event's payload exactly as stored (JSON text), sent unchanged as `data`. */
+  payload: string;
+  eventCreatedAt: number;
 }
 
 export interface ListQuery {

@@ -2,7 +2,7 @@ import { ChuteError } from '@chute/errors';
 import { type Actor, type AuditAction, appendAudit, SYSTEM } from './audit.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Driver, SqlValue } from './driver.ts';
-import { insertEvent } from './outbox.ts';
+import { insertEvent, type Outbox } from './outbox.ts';
 import { TRANSITION_COLUMNS, toUpload } from './rows.ts';
 import type { ListQuery, NewEvent, Page, TransitionFields, Upload, UploadState } from './types.ts';
 import type { UsageSource } from './usage.ts';
@@ -38,11 +38,13 @@ export class Uploads {
   readonly #db: Driver;
   readonly #usage: UsageSource;
   readonly #clock: () => number;
+  readonly #outbox: Outbox;
 
-  constructor(db: Driver, usage: UsageSource, clock: () => number) {
+  constructor(db: Driver, usage: UsageSource, clock: () => number, outbox: Outbox) {
     this.#db = db;
     this.#usage = usage;
     this.#clock = clock;
+    this.#outbox = outbox;
   }
 
   async get(id: string): Promise<Upload | undefined> {
@@ -153,10 +155,16 @@ export class Uploads {
       return upload;
     });
     // A failed COMMIT after changed() would leave the usage ahead of the rows.
-    return done.catch((e: unknown) => {
-      this.#usage.reset();
-      throw e;
-    });
+    return done.then(
+      (upload) => {
+        if (upload !== undefined && change.event !== undefined) this.#outbox.committed();
+        return upload;
+      },
+      (e: unknown) => {
+        this.#usage.reset();
+        throw e;
+      },
+    );
   }
 
   /**

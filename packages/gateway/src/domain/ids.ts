@@ -38,9 +38,14 @@ export function randomBase62(n: number): string {
  * per commit was estimated, not counted.)
  */
 export function newUploadId(now = Date.now()): string {
+  return `up_${timePart(now)}${randomBase62(14)}`;
+}
+
+/** 8 base62 digits of epoch ms (good until the year 8000), most significant first. */
+function timePart(now: number): string {
   let time = '';
   for (let t = now, i = 0; i < 8; i++, t = Math.floor(t / 62)) time = BASE62[t % 62] + time;
-  return `up_${time}${randomBase62(14)}`;
+  return time;
 }
 
 let lastMs = -1;
@@ -49,23 +54,28 @@ let seq = 0;
 /**
  * `{prefix}_` + 22 base62 characters that sort in the order they were made in this process: 8 of
  * the time in ms, 4 of a counter that restarts each ms (and carries the order when the clock
- * stands still or steps back), 10 random. For rows read back in order (the audit trail).
+ * stands still or steps back), 10 random. For rows read back in order (the audit trail, events).
  */
 export function newSortableId(prefix: string, now = Date.now()): string {
   if (now > lastMs) {
     lastMs = now;
     seq = 0;
   } else seq++;
-  let time = '';
-  for (let t = lastMs, i = 0; i < 8; i++, t = Math.floor(t / 62)) time = BASE62[t % 62] + time;
   let counter = '';
   for (let c = seq, i = 0; i < 4; i++, c = Math.floor(c / 62)) counter = BASE62[c % 62] + counter;
-  return `${prefix}_${time}${counter}${randomBase62(10)}`;
+  return `${prefix}_${timePart(lastMs)}${counter}${randomBase62(10)}`;
 }
 
-export function newEventId(): string {
-  return `ev_${randomBase62(22)}`;
+/**
+ * `ev_` + 22 base62, sortable: the dispatcher delivers one upload's events in event-id order, so
+ * ids must sort in the order they were written. Across instances they sort by each instance's
+ * clock; an upload's events are serialised by its state transitions anyway.
+ */
+export function newEventId(now = Date.now()): string {
+  return newSortableId('ev', now);
 }
+
+export const EVENT_ID = /^ev_[0-9A-Za-z]{22}$/;
 
 export const UPLOAD_ID = /^up_[0-9A-Za-z]{22}$/;
 

@@ -1,5 +1,6 @@
 import { GATEWAY_CODES } from '@chute/errors';
 import { z } from 'zod';
+import { EVENT_SUMMARIES, EVENT_TYPES, WEBHOOK_HEADERS, webhookBody } from '../webhooks/schemas.ts';
 import type { Ctx } from './context.ts';
 import {
   CompleteRequest,
@@ -277,7 +278,7 @@ function schemaRef(schema: z.ZodType, io: 'input' | 'output', components: Record
   // Nested named schemas (Upload inside UploadList) come back under $defs: hoist them.
   const defs = json['$defs'] as Record<string, unknown> | undefined;
   if (defs !== undefined) {
-    for (const [k, v] of Object.entries(defs)) components[k] = v;
+    for (const [k, v] of Object.entries(defs)) components[k] = rewriteRefs(v);
     delete json['$defs'];
   }
   if (id === undefined) return rewriteRefs(json);
@@ -329,6 +330,7 @@ export function openApiDocument(): Record<string, unknown> {
     op['responses'] = responses;
     paths[e.path] = { ...paths[e.path], [e.method]: op };
   }
+  const webhooks = webhooksDocument(components);
   return {
     openapi: '3.1.0',
     info: {
@@ -341,6 +343,7 @@ export function openApiDocument(): Record<string, unknown> {
           .join(', '),
     },
     paths,
+    webhooks,
     components: {
       schemas: components,
       securitySchemes: {
@@ -349,6 +352,38 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   };
+}
+
+/** OpenAPI 3.1 `webhooks`: what the gateway POSTs to each configured endpoint, per event type. */
+function webhooksDocument(components: Record<string, unknown>): Record<string, unknown> {
+  const parameters = Object.entries(WEBHOOK_HEADERS).map(([name, description]) => ({
+    name,
+    in: 'header',
+    required: true,
+    description,
+    schema: { type: 'string' },
+  }));
+  return Object.fromEntries(
+    EVENT_TYPES.map((type) => [
+      type,
+      {
+        post: {
+          operationId: `webhook.${type}`,
+          summary: EVENT_SUMMARIES[type],
+          parameters,
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schemaRef(webhookBody(type), 'output', components) } },
+          },
+          responses: {
+            '2XX': { description: 'Delivered.' },
+            '410': { description: 'Gone: the gateway disables this endpoint (until its URL changes).' },
+            default: { description: 'Anything else (3xx included, or no answer in time): retried later.' },
+          },
+        },
+      },
+    ]),
+  );
 }
 
 export function getOpenApi() {

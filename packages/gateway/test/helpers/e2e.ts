@@ -63,6 +63,8 @@ export interface HarnessOptions {
   wrapStorage?: (real: Storage) => Storage;
   quotas?: { pendingGrants?: number; bytesPerDay?: string; grantsPerMinute?: number };
   sweeper?: { graceMs?: number };
+  /** The config's `webhooks` block (the dispatcher runs, woken by each event). */
+  webhooks?: Record<string, unknown>;
 }
 
 let shared: { target: Target; s3: S3Client; users: number } | undefined;
@@ -108,6 +110,7 @@ export async function startHarness(
       auth: { jwt: { secret: JWT_SECRET } },
       quotas: { pendingGrants: 1000, bytesPerDay: '10GB', grantsPerMinute: 10_000, ...options.quotas },
       sweeper: { intervalMs: 3_600_000, graceMs: 1000, ...options.sweeper },
+      ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
       routes,
     });
     const gateway = await createGateway(config, {
