@@ -24,6 +24,10 @@ export const DEFAULTS = {
      */
     graceMs: 5 * 60_000,
   },
+  proxy: {
+    /** Declared bytes of proxied uploads in flight at once per instance (memory stays flat anyway). */
+    maxInFlight: '256MiB',
+  },
   webhooks: {
     /** Per delivery attempt. */
     timeout: '10s',

@@ -78,6 +78,7 @@ export function redactConfig(config: GatewayConfig): Record<string, unknown> {
         secret: REDACTED,
       })),
     },
+    form: { ...config.form, ...(config.form.secret !== undefined && { secret: REDACTED }) },
     routes: Object.fromEntries([...config.routes].map(([name, rule]): [string, RouteRule] => [name, rule])),
   };
 }

@@ -87,6 +87,7 @@ const routeSpec = z.strictObject({
   publish: z.strictObject({ key: z.string().optional(), keepOne: z.boolean().optional() }).optional(),
   multipart: z.union([z.boolean(), z.strictObject({ threshold: z.string().optional() })]).optional(),
   lifetime: z.string().optional(),
+  proxy: z.boolean().optional(),
 });
 
 function isBuilder(v: unknown): v is CompleteRoute {
@@ -176,5 +177,34 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   webhooks: webhooksSchema,
+  proxy: z
+    .strictObject({
+      /** Bytes of proxied uploads one instance carries at once (declared sizes); beyond: 503. */
+      maxInFlight: size.prefault(DEFAULTS.proxy.maxInFlight),
+    })
+    .prefault({}),
+  form: z
+    .strictObject({
+      /**
+       * Signs the links to the no-JS form page and the redirect storage sends the browser back
+       * with (HMAC-SHA256). Without it the form endpoints are not mounted.
+       */
+      secret: z.string().min(32, 'form.secret must be at least 32 characters').optional(),
+      /** Where browsers reach the gateway (the redirect target is signed into the policy); default: the request's origin. */
+      publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+      /**
+       * The only URLs a form may send the browser back to, exactly (no open redirect). A form
+       * without one shows the gateway's own result page.
+       */
+      returnUrls: z
+        .array(
+          z
+            .url({ protocol: /^https?$/ })
+            .refine((u) => !new URL(u).hash, 'a return URL has no #fragment')
+            .refine((u) => !new URL(u).username, 'a return URL has no credentials'),
+        )
+        .default([]),
+    })
+    .prefault({}),
   routes,
 });

@@ -39,6 +39,8 @@ export const UPLOAD_COLUMNS = {
 
 /** The only columns a transition may write: keys are checked against this list, never interpolated raw. */
 export const TRANSITION_COLUMNS = {
+  declaredType: 'declared_type',
+  declaredSize: 'declared_size',
   fileKey: 'file_key',
   detectedType: 'detected_type',
   size: 'size',

@@ -87,6 +87,9 @@ export interface QuotaLimits {
 
 /** Fields a transition may set besides the state (the state machine's data, nothing else). */
 export interface TransitionFields {
+  /** Set once, by a no-JS form upload (whose size and type are only known after it landed). */
+  declaredType?: string;
+  declaredSize?: number;
   fileKey?: string | null;
   detectedType?: string | null;
   size?: number | null;

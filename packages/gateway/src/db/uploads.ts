@@ -158,6 +158,8 @@ export class Uploads {
     return done.then(
       (upload) => {
         if (upload !== undefined && change.event !== undefined) this.#outbox.committed();
+        // The in-memory ledger counted the size declared at grant time: read the rows again.
+        if (upload !== undefined && change.fields?.declaredSize !== undefined) this.#usage.reset();
         return upload;
       },
       (e: unknown) => {

@@ -3,10 +3,12 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
 import { randomBase62 } from '../domain/ids.ts';
+import { mountForms } from '../form/routes.ts';
 import type { Services } from '../services.ts';
 import { deleteUpload } from './cancel-upload.ts';
 import { postComplete } from './complete-upload.ts';
 import type { Ctx, Env } from './context.ts';
+import { postForm } from './create-form.ts';
 import { postDecision } from './decide-upload.ts';
 import { getDownload } from './download.ts';
 import { getUpload } from './get-upload.ts';
@@ -15,6 +17,7 @@ import { listReviews } from './list-reviews.ts';
 import { listUploads } from './list-uploads.ts';
 import { ENDPOINTS, getOpenApi, honoPath } from './openapi.ts';
 import { getHealth, getMetrics } from './ops.ts';
+import { putContent } from './put-content.ts';
 import { getHistory } from './upload-history.ts';
 import { getParts, postParts } from './upload-parts.ts';
 import { postWithdraw } from './withdraw-upload.ts';
@@ -35,6 +38,8 @@ const HANDLERS: Record<string, (services: Services) => (c: Ctx) => Promise<Respo
   signParts: postParts,
   listStoredParts: getParts,
   cancelUpload: deleteUpload,
+  putUploadContent: putContent,
+  createForm: postForm,
   openapi: () => getOpenApi(),
 };
 
@@ -81,7 +86,7 @@ export function buildApp(services: Services): Hono<Env> {
       '/v1/*',
       cors({
         origin: origins.includes('*') ? '*' : [...origins],
-        allowMethods: ['GET', 'POST'],
+        allowMethods: ['GET', 'POST', 'PUT'],
         allowHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id'],
         exposeHeaders: ['x-request-id', 'retry-after', 'location'],
         maxAge: services.config.cors.maxAgeSec,
@@ -94,6 +99,7 @@ export function buildApp(services: Services): Hono<Env> {
     if (handler === undefined) throw new Error(`no handler for ${e.operationId}`);
     app.on(e.method.toUpperCase(), honoPath(e.path), handler(services));
   }
+  mountForms(app, services);
   app.get('/healthz', getHealth(services));
   app.get('/metrics', getMetrics(services));
 

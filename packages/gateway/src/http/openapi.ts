@@ -7,6 +7,8 @@ import {
   DecisionRequest,
   DownloadLink,
   ErrorBody,
+  FormLink,
+  FormRequest,
   Grant,
   GrantRequest,
   History,
@@ -23,7 +25,7 @@ import {
  * test walks the app's routes against the document, so an endpoint cannot go undocumented.
  */
 
-type Method = 'get' | 'post' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'delete';
 
 export interface Endpoint {
   method: Method;
@@ -35,6 +37,8 @@ export interface Endpoint {
   request?: z.ZodType;
   /** The body may be left out (complete: multipart clients may send their part list). */
   requestOptional?: boolean;
+  /** The body is the file's bytes, not JSON (proxy mode). */
+  rawBody?: string;
   query?: Record<string, { description: string; schema: Record<string, unknown> }>;
   responses: Record<string, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
 }
@@ -86,6 +90,54 @@ export const ENDPOINTS: readonly Endpoint[] = [
       },
       '410': { description: 'grant_expired', schema: ErrorBody },
       '503': { description: 'unavailable (storage); retry', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/forms',
+    operationId: 'createForm',
+    summary:
+      'For the app\u2019s backend: a signed link to a script-free upload form for this user and route (and the <form> to embed).',
+    auth: true,
+    request: FormRequest,
+    responses: {
+      '201': { description: 'The form link.', schema: FormLink },
+      '400': { description: 'invalid_request: returnUrl not configured', schema: ErrorBody },
+      '404': { description: 'route_not_found; not_found when forms are not enabled', schema: ErrorBody },
+      '429': { description: 'quota_exceeded', schema: ErrorBody, headers: { 'Retry-After': 'seconds' } },
+    },
+  },
+  {
+    method: 'put',
+    path: '/v1/uploads/{id}/content',
+    operationId: 'putUploadContent',
+    summary:
+      'Proxy mode (routes with proxy): send the file through the gateway to storage, then complete. Body: exactly the declared bytes.',
+    auth: true,
+    rawBody: 'The file, exactly the declared size; its first bytes must be the declared type.',
+    responses: {
+      '200': { description: 'The outcome, as complete answers.', schema: UploadView },
+      '400': {
+        description: 'invalid_request: fewer bytes than declared, checksum differs',
+        schema: ErrorBody,
+      },
+      '404': { description: 'not_found (also for someone else\u2019s upload)', schema: ErrorBody },
+      '405': {
+        description: 'method_not_allowed: the route does not take proxied uploads',
+        schema: ErrorBody,
+      },
+      '409': { description: 'conflict: already sent (details.state)', schema: ErrorBody },
+      '410': { description: 'grant_expired', schema: ErrorBody },
+      '413': { description: 'too_large: more bytes than declared; nothing stored', schema: ErrorBody },
+      '415': {
+        description: 'type_not_allowed: the first bytes are another type; nothing stored',
+        schema: ErrorBody,
+      },
+      '503': {
+        description: 'unavailable: the instance carries its limit of proxied bytes, or storage is down',
+        schema: ErrorBody,
+        headers: { 'Retry-After': 'seconds' },
+      },
     },
   },
   {
@@ -304,6 +356,13 @@ export function openApiDocument(): Record<string, unknown> {
       op['requestBody'] = {
         required: e.requestOptional !== true,
         content: { 'application/json': { schema: schemaRef(e.request, 'input', components) } },
+      };
+    }
+    if (e.rawBody !== undefined) {
+      op['requestBody'] = {
+        required: true,
+        description: e.rawBody,
+        content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
       };
     }
     const responses: Record<string, unknown> = {};

@@ -282,3 +282,31 @@ export const CompleteRequest = z
       ),
   })
   .meta({ id: 'CompleteRequest' });
+
+export const FormRequest = z
+  .strictObject({
+    route: z.string().min(1).max(64).describe('The route\u2019s name.'),
+    returnUrl: z
+      .string()
+      .max(2048)
+      .optional()
+      .describe(
+        'Where the browser goes after the upload, with ?upload=&state=[&reason=]: exactly one of the config\u2019s form.returnUrls. Without it the gateway shows a result page.',
+      ),
+  })
+  .meta({ id: 'FormRequest' });
+
+export const FormLink = z
+  .object({
+    id: z.string().describe('The upload the form is for.'),
+    url: z
+      .string()
+      .describe('The gateway\u2019s form page (no script needed); signed, valid until expiresAt.'),
+    html: z
+      .string()
+      .describe(
+        'The same <form> to embed in a page of your own (its CSP must allow form-action to storage).',
+      ),
+    expiresAt: z.string(),
+  })
+  .meta({ id: 'FormLink' });

@@ -34,6 +34,7 @@ interface Draft {
   publish?: PublishOptions;
   multipart?: MultipartRule;
   lifetimeMs: number;
+  proxy: boolean;
 }
 
 /** How a route's review goes: the reasons a reviewer may reject with, and how long rejects stay. */
@@ -82,6 +83,8 @@ export interface RouteBuilder<S extends Steps> {
   multipart(options?: { threshold?: Size }): RouteBuilder<S>;
   /** Grant lifetime, "60s".."24h"; default "10m". */
   lifetime(duration: DurationString): RouteBuilder<S>;
+  /** Let clients that cannot reach storage send the bytes through the gateway (proxy mode). */
+  proxy(on?: boolean): RouteBuilder<S>;
   build(this: RouteBuilder<Complete>): RouteRule;
 }
 
@@ -123,6 +126,7 @@ export function route(name: string): RouteBuilder<{ types: false; maxSize: false
     rejectReasons: DEFAULT_REJECT_REASONS,
     rejectedRetentionMs: DEFAULT_REJECTED_RETENTION_MS,
     lifetimeMs: DEFAULT_LIFETIME_MS,
+    proxy: false,
   });
 }
 
@@ -228,6 +232,10 @@ function make(d: Draft): AnyBuilder {
       }
       return next({ lifetimeMs: ms });
     },
+    proxy(on = true) {
+      if (typeof on !== 'boolean') throw new TypeError(`${where}: proxy is true or false`);
+      return next({ proxy: on });
+    },
     build(): RouteRule {
       if (def.types === undefined) throw new TypeError(`${where}: types() is required`);
       if (def.maxSize === undefined) throw new TypeError(`${where}: maxSize() is required`);
@@ -253,6 +261,7 @@ function make(d: Draft): AnyBuilder {
         publish: def.review || def.publish !== undefined ? publishRule(where, def.publish) : undefined,
         multipart: def.multipart,
         lifetimeMs: def.lifetimeMs,
+        ...(def.proxy && { proxy: true as const }),
       });
     },
   });

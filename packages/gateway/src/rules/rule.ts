@@ -45,4 +45,9 @@ export interface RouteRule {
   readonly multipart: MultipartRule | undefined;
   /** How long a grant (its signed URL or policy) is valid, ms. */
   readonly lifetimeMs: number;
+  /**
+   * Proxy mode: the client may send the bytes through the gateway (`PUT /v1/uploads/{id}/content`)
+   * when it cannot reach storage. `true` or absent (absent keeps older rules' fingerprints).
+   */
+  readonly proxy?: true | undefined;
 }

@@ -17,6 +17,7 @@ export interface RouteSpec {
   publish?: PublishOptions;
   multipart?: boolean | { threshold?: Size };
   lifetime?: DurationString;
+  proxy?: boolean;
 }
 
 export function routeFromSpec(spec: RouteSpec): CompleteRoute {
@@ -34,5 +35,6 @@ export function routeFromSpec(spec: RouteSpec): CompleteRoute {
   if (spec.multipart === true) b = b.multipart();
   else if (typeof spec.multipart === 'object') b = b.multipart(spec.multipart);
   if (spec.lifetime !== undefined) b = b.lifetime(spec.lifetime);
+  if (spec.proxy !== undefined) b = b.proxy(spec.proxy);
   return b;
 }

@@ -85,6 +85,27 @@ export class S3Requests {
     }
   }
 
+  /**
+   * A signed PUT of a streamed body to the internal endpoint: Content-Length (in `headers`) is
+   * signed, the payload is not (`UNSIGNED-PAYLOAD`: its hash is only known at the end).
+   */
+  signStreamingPut(
+    key: string,
+    headers: Record<string, string>,
+  ): { url: string; headers: Record<string, string> } {
+    const path = `${this.#internal.prefix}/${key}`;
+    const signed = signHeaders({
+      method: 'PUT',
+      endpoint: this.#internal.origin,
+      path,
+      headers,
+      credentials: this.#credentials,
+      region: this.#region,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+    });
+    return { url: `${this.#internal.origin}${uriEncodePath(path)}`, headers: { ...signed } };
+  }
+
   async once(call: Call): Promise<Response> {
     const path = `${this.#internal.prefix}/${call.key ?? ''}`;
     const signed = signHeaders({

@@ -1,6 +1,7 @@
 import { type Credentials, presignUrl, signPostPolicy, uriEncodePath } from '@chute/sigv4';
 import { StorageError } from './errors.ts';
 import { COPY_TIMEOUT_MS, copySource, MAX_COPY_BYTES, S3Multipart } from './multipart.ts';
+import { streamPut } from './put-stream.ts';
 import { type Endpoint, endpointFor, S3Requests } from './request.ts';
 import type {
   CopyOptions,
@@ -12,6 +13,7 @@ import type {
   PresignGetInput,
   PresignPartInput,
   PresignPutInput,
+  PutStreamInput,
   Storage,
   StorageSettings,
   StoredPart,
@@ -220,6 +222,12 @@ export class S3Storage implements Storage {
     if (continuation !== undefined) query['continuation-token'] = continuation;
     const res = await this.#requests.send({ operation: 'ListObjectsV2', method: 'GET', query });
     return parseListV2(await res.text());
+  }
+
+  putStream(input: PutStreamInput): Promise<{ etag: string }> {
+    // Not retried: the body is a stream, read once.
+    const signed = this.#requests.signStreamingPut(input.key, input.headers);
+    return streamPut(signed.url, signed.headers, input.body);
   }
 
   presignPut(input: PresignPutInput): string {

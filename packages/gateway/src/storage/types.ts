@@ -113,8 +113,21 @@ export interface MultipartListing {
   next?: { keyMarker: string; uploadIdMarker: string };
 }
 
+export interface PutStreamInput {
+  key: string;
+  /** Signed verbatim; must include content-length (the exact number of bytes `body` yields). */
+  headers: Record<string, string>;
+  /** Pulled one chunk at a time (backpressure): never buffered. Throwing aborts the upload. */
+  body: AsyncIterable<Uint8Array>;
+}
+
 export interface Storage {
   readonly bucket: string;
+  /**
+   * PutObject from the gateway with a streamed body (proxy mode). An error from `body` aborts the
+   * request before its last byte, so storage stores nothing. Resolves with the stored ETag.
+   */
+  putStream(input: PutStreamInput): Promise<{ etag: string }>;
   /** undefined when there is no such object (404). */
   head(key: string, options?: { checksum?: boolean }): Promise<ObjectHead | undefined>;
   /**

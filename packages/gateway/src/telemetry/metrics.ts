@@ -6,6 +6,17 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 export class Metrics {
   readonly registry = new Registry();
+  readonly proxiedBytes = new Counter({
+    name: 'chute_proxied_bytes_total',
+    help: 'Bytes streamed through the gateway to storage (proxy mode), by route.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly proxyInFlight = new Gauge({
+    name: 'chute_proxy_in_flight_bytes',
+    help: 'Declared bytes of proxied uploads this instance is carrying now.',
+    registers: [this.registry],
+  });
   readonly grants = new Counter({
     name: 'chute_grants_total',
     help: 'Grants issued, by route and transport.',

@@ -65,6 +65,9 @@ export interface HarnessOptions {
   sweeper?: { graceMs?: number };
   /** The config's `webhooks` block (the dispatcher runs, woken by each event). */
   webhooks?: Record<string, unknown>;
+  /** The config's `proxy` / `form` blocks. */
+  proxy?: Record<string, unknown>;
+  form?: Record<string, unknown>;
 }
 
 let shared: { target: Target; s3: S3Client; users: number } | undefined;
@@ -111,6 +114,8 @@ export async function startHarness(
       quotas: { pendingGrants: 1000, bytesPerDay: '10GB', grantsPerMinute: 10_000, ...options.quotas },
       sweeper: { intervalMs: 3_600_000, graceMs: 1000, ...options.sweeper },
       ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
+      ...(options.proxy !== undefined && { proxy: options.proxy }),
+      ...(options.form !== undefined && { form: options.form }),
       routes,
     });
     const gateway = await createGateway(config, {
