@@ -9,12 +9,15 @@ import { type BrowserContext, chromium } from 'playwright-core';
  */
 export const CHROMIUM = '/usr/bin/chromium';
 
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(
+  options: { javaScript?: boolean } = {},
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), 'chute-e2e-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 900, height: 900 },
+    javaScriptEnabled: options.javaScript ?? true,
     args: [
       '--headless',
       '--no-sandbox',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { DemoUser } from '../page/mount.ts';
 import { route } from '../rules/builder.ts';
@@ -9,7 +10,9 @@ export const DEMO_ROUTES = [
     .types('image/png', 'image/jpeg', 'image/webp', 'image/gif')
     .maxSize('20MB')
     .image({ maxWidth: 4096, maxHeight: 4096 })
-    .review(),
+    .review()
+    // So a newcomer can try proxy mode with curl against `chute dev`.
+    .proxy(),
 ];
 
 /**
@@ -53,6 +56,8 @@ export function devConfig(input: DevConfigInput): GatewayConfig {
     storage: input.storage,
     database: { url: `sqlite:${join(input.dataDir, 'chute.db')}` },
     auth: { jwt: { secret: input.jwtSecret } },
+    // The no-JS form works in dev too; its key is derived from the dev secret (never the same key).
+    form: { secret: createHash('sha256').update(`chute-dev-form\n${input.jwtSecret}`).digest('hex') },
     sweeper: { intervalMs: 30_000, graceMs: 60_000 },
     ...(input.webhooks !== undefined && { webhooks: { endpoints: input.webhooks } }),
     routes: DEMO_ROUTES,
