@@ -59,7 +59,7 @@ describe('the no-JS form (Chromium, JavaScript off)', () => {
     assert.equal(await page.locator('script').count(), 0, 'no script on the page');
     await page.selectOption('select[name="Content-Type"]', type);
     await page.setInputFiles('input[type=file]', file);
-    await Promise.all([page.waitForURL(/\/form\/done\?/), page.click('button[type=submit]')]);
+    await Promise.all([page.waitForURL(/\/form\/done\//), page.click('button[type=submit]')]);
   }
 
   test('a PNG: uploaded with a real form submit, verified, waiting for review', async () => {
@@ -71,7 +71,7 @@ describe('the no-JS form (Chromium, JavaScript off)', () => {
     );
     assert.equal(await page.textContent('h1'), 'Uploaded');
     assert.match((await page.textContent('body')) ?? '', /waiting for review/);
-    const id = new URL(page.url()).searchParams.get('upload');
+    const id = new URL(page.url()).pathname.split('/')[3]; // /form/done/{id}/…
     const token = await mintToken({ user: 'alice', role: 'uploader', secret: dev.config.auth.jwt!.secret! });
     const got = await fetch(`${dev.gatewayUrl}/v1/uploads/${id}`, {
       headers: { authorization: `Bearer ${token}` },

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { ChuteError } from '@chute/errors';
 import { ruleOf } from '../lifecycle/rule-of.ts';
 import { ProxyBudget } from '../proxy/budget.ts';
@@ -60,7 +61,11 @@ export function putContent(services: Services) {
 
     const release = budget.take(size);
     try {
-      const metered = await meterBody(c.req.raw.body, {
+      // The node request itself where there is one (@hono/node-server): its async iterator pulls
+      // with real backpressure, while Readable.toWeb() behind c.req.raw.body queued up to 90 MiB
+      // ahead of a slow storage (measured against RGW). app.request() in tests has only the web body.
+      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+      const metered = await meterBody(incoming ?? c.req.raw.body, {
         size,
         sampleBytes: SNIFF_BYTES,
         checksum: upload.checksum ?? undefined,

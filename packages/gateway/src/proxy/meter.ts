@@ -28,11 +28,11 @@ export interface MeteredBody {
  * a bad checksum, hanging up), nothing half-written or unchecked lands.
  */
 export async function meterBody(
-  stream: ReadableStream<Uint8Array> | null,
+  stream: AsyncIterable<Uint8Array> | null,
   options: { size: number; sampleBytes: number; checksum?: string | undefined },
 ): Promise<MeteredBody> {
   const { size } = options;
-  const reader = stream?.getReader();
+  const reader = stream?.[Symbol.asyncIterator]();
   const md5 = createHash('md5');
   const sha256 = createHash('sha256');
   let seen = 0;
@@ -41,7 +41,7 @@ export async function meterBody(
 
   const pull = async (): Promise<Buffer | undefined> => {
     if (ended || reader === undefined) return undefined;
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.next();
     if (done) {
       ended = true;
       return undefined;
@@ -59,7 +59,7 @@ export async function meterBody(
     return b;
   };
   const cancel = () => {
-    if (!ended) reader?.cancel().catch(() => {});
+    if (!ended) reader?.return?.().catch(() => {});
     ended = true;
   };
 
