@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import { S3Error } from '@chute/errors';
 import busboy from 'busboy';
+import { FileBytes } from './file-bytes.ts';
 
 /** "The form data and boundaries (excluding the contents of the file) cannot exceed 20KB." */
 export const MAX_POST_PRE_DATA_BYTES = 20 * 1024;
@@ -33,6 +34,8 @@ export interface PostForm {
 export interface ReadFormOptions {
   maxPreDataBytes?: number;
   maxTextFileBytes?: number;
+  /** The blocks busboy is fed until the file begins (FEED_BLOCK_BYTES; tests make it small). */
+  feedBlockBytes?: number;
 }
 
 /** The form's `Content-Type` must be multipart/form-data; S3 answers 412 otherwise. */
@@ -72,11 +75,12 @@ function isFilePart(name: string): boolean {
  * An error in the body after the file began destroys `file.stream` (MalformedPOSTRequest, or
  * IncompleteBody when the client went away).
  *
- * busboy is the one parser of the form: the fields, every part header and the file's bytes all
- * come from it. A second scanner that decides on its own where the file starts is the classic
- * request-smuggling shape (the policy is checked on one reading of the body, the object stored
- * from another); the old raw-byte fast path disagreed with busboy on transport padding, folded
- * headers and `name=` inside a quoted filename (see post-form-agreement.test.ts).
+ * busboy is the one parser of the form: the fields, every part header, where the file starts
+ * and, until it is plainly inside them, the file's bytes come from it (file-bytes.ts takes the
+ * rest at memory speed). A second scanner that decided on its own where the file starts — the
+ * old fast path — stored other bytes than busboy read on transport padding, folded headers and
+ * `name=` inside a quoted filename: the classic smuggling shape (the policy checked on one
+ * reading of the body, the object stored from another). See post-form-property.test.ts.
  */
 export function readPostForm(
   body: Readable,
@@ -85,6 +89,7 @@ export function readPostForm(
 ): Promise<PostForm> {
   const maxPreData = opts.maxPreDataBytes ?? MAX_POST_PRE_DATA_BYTES;
   const maxText = opts.maxTextFileBytes ?? MAX_TEXT_FILE_BYTES;
+  const block = opts.feedBlockBytes ?? FEED_BLOCK_BYTES;
   return new Promise<PostForm>((resolve, reject) => {
     checkEnclosure(contentType);
     let bb: busboy.Busboy;
@@ -128,6 +133,7 @@ export function readPostForm(
     /** The caller has the file stream: later errors go to it. */
     let handedOver = false;
     let fileStream: Readable | undefined;
+    let fileBytes: FileBytes | undefined;
     /** Whether the body's bytes still go to busboy; after the file they are read and dropped. */
     let feeding = true;
 
@@ -219,9 +225,14 @@ export function readPostForm(
         return;
       }
       if (isFilePart(name)) {
-        // An error before the caller reads is kept for its read (the stream is errored), not thrown.
-        stream.on('error', () => {});
-        return begin({ filename: info.filename, partContentType: info.mimeType, stream });
+        fileBytes = new FileBytes(stream, bb, {
+          pause: () => body.pause(),
+          resume: () => {
+            if (feeding) body.resume();
+          },
+          done: stop,
+        });
+        return begin({ filename: info.filename, partContentType: info.mimeType, stream: fileBytes.stream });
       }
       // Any other part is a field, even with a filename: S3 counts its content as form data.
       const chunks: Buffer[] = [];
@@ -258,8 +269,10 @@ export function readPostForm(
     bb.on('close', noFile);
 
     const write = (chunk: Buffer) => {
+      if (fileBytes?.scanning) return fileBytes.push(chunk);
       const more = bb.write(chunk);
       unterminated();
+      fileBytes?.afterWrite();
       if (!more) {
         body.pause();
         bb.once('drain', () => {
@@ -285,18 +298,19 @@ export function readPostForm(
       if (settled) return write(chunk);
       held.push(chunk);
       heldBytes += chunk.length;
-      while (heldBytes >= FEED_BLOCK_BYTES && feeding && !settled) {
+      while (heldBytes >= block && feeding && !settled) {
         const all = Buffer.concat(held);
-        const rest = all.subarray(FEED_BLOCK_BYTES);
+        const rest = all.subarray(block);
         held = rest.length > 0 ? [rest] : [];
         heldBytes = rest.length;
-        write(all.subarray(0, FEED_BLOCK_BYTES));
+        write(all.subarray(0, block));
       }
       if (settled && feeding && heldBytes > 0) release();
     });
     body.on('end', () => {
       if (!feeding) return;
-      if (heldBytes > 0) release();
+      if (heldBytes > 0) release(); // may begin the file, and hand it over to the scan
+      if (fileBytes?.scanning) return fileBytes.end();
       bb.end();
       unterminated();
       if (closed()) noFile();
