@@ -29,8 +29,16 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
   if (location !== '' && (location !== region || region === 'us-east-1')) {
     throw new S3Error('InvalidLocationConstraint', undefined, { LocationConstraint: location });
   }
-  if (ctx.backend.getBucket(name))
-    throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
+  if (ctx.backend.getBucket(name)) {
+    // "Amazon S3 returns this error in all AWS Regions except in the North Virginia Region. For
+    // legacy compatibility, if you re-create an existing bucket that you already own in the
+    // North Virginia Region, Amazon S3 returns 200 OK and resets the bucket access control
+    // lists (ACLs)." Its objects and settings stay.
+    if (region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
+    await ctx.backend.updateBucket(name, { acl });
+    ctx.send(200, { location: `/${name}` });
+    return;
+  }
   await ctx.backend.createBucket(name, { acl, location });
   ctx.send(200, { location: `/${name}` });
 }
