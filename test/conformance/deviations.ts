@@ -114,6 +114,14 @@ export const deviations = [
     engine: 'all three are ignored: every bucket in one answer, no ContinuationToken, no Prefix, no error',
     test: 'buckets.test.ts › ListBuckets paging',
   },
+  {
+    id: 'aws-chunked-needs-content-length',
+    target: 'rgw',
+    aws: 'an aws-chunked PUT with x-amz-decoded-content-length may come Transfer-Encoding: chunked, without Content-Length (newer SDKs and CLIs send it so)',
+    engine: '411 MissingContentLength',
+    test: 'framing.test.ts › aws-chunked with x-amz-decoded-content-length, sent chunked without Content-Length',
+    error: { status: 411, code: 'MissingContentLength' },
+  },
 ] as const satisfies readonly Deviation[];
 
 export type DeviationId = (typeof deviations)[number]['id'];
