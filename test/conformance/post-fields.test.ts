@@ -1,0 +1,80 @@
+// POST Object beyond the policy: a form with no policy at all, and integrity fields
+// (x-amz-checksum-*) checked against the file.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { deviates, expectError } from './deviations.ts';
+import { errorOf, postForm, sdkErrorOf, signPostForm, useBucket } from './helpers.ts';
+
+const s = useBucket('post-fields');
+
+const body = Buffer.from('the bytes of the file, checked against the form\n');
+const file = { filename: 'f.txt', contentType: 'text/plain', body };
+const digest = (alg: 'sha1' | 'sha256', b: Buffer) => createHash(alg).update(b).digest('base64');
+
+/** A signed form for `key` whose policy also allows exactly the given extra fields. */
+function signed(key: string, extra: Array<[string, string]>): Array<[string, string]> {
+  return signPostForm(s, {
+    fields: [['key', key], ...extra],
+    conditions: [{ key }, ...extra.map(([n, v]) => ({ [n]: v }))],
+    file,
+  });
+}
+
+async function absent(key: string): Promise<void> {
+  const err = await sdkErrorOf(s.s3.send(new HeadObjectCommand({ Bucket: s.bucket, Key: key })));
+  expectError(s.target, err, 404, 'NotFound');
+}
+
+describe('POST Object without a policy', () => {
+  // "Requests without a security policy are considered anonymous and will succeed only on
+  // publicly writable buckets." The bucket is private: the anonymous writer is denied.
+  it('to a private bucket: 403 AccessDenied, nothing stored', async () => {
+    const res = await postForm(s, [['key', 'anon/no-policy.txt']], file);
+    expectError(s.target, await errorOf(res), 403, 'AccessDenied');
+    await absent('anon/no-policy.txt');
+  });
+
+  it('signing fields without the policy they sign: anonymous, so 403 AccessDenied', async () => {
+    const fields = signPostForm(s, { fields: [['key', 'anon/unsigned.txt']], conditions: [], file }).filter(
+      ([name]) => name !== 'policy',
+    );
+    const res = await postForm(s, fields, file);
+    expectError(s.target, await errorOf(res), 403, 'AccessDenied');
+    await absent('anon/unsigned.txt');
+  });
+});
+
+describe('POST Object integrity fields', () => {
+  it('x-amz-checksum-sha256 that matches the file: stored, and HEAD returns it', async () => {
+    const sum = digest('sha256', body);
+    const res = await postForm(s, signed('sum/ok.txt', [['x-amz-checksum-sha256', sum]]), file);
+    assert.equal(res.status, 204, await res.text());
+    const head = await s.s3.send(
+      new HeadObjectCommand({ Bucket: s.bucket, Key: 'sum/ok.txt', ChecksumMode: 'ENABLED' }),
+    );
+    assert.equal(head.ChecksumSHA256, deviates(s.target, 'post-checksum-not-validated') ? undefined : sum);
+  });
+
+  for (const [field, alg] of [
+    ['x-amz-checksum-sha256', 'sha256'],
+    ['x-amz-checksum-sha1', 'sha1'],
+  ] as const) {
+    it(`${field} of other bytes: 400 BadDigest, nothing stored`, async () => {
+      const key = `sum/bad-${alg}.txt`;
+      const res = await postForm(s, signed(key, [[field, digest(alg, Buffer.from('other bytes'))]]), file);
+      expectError(s.target, await errorOf(res), 400, 'BadDigest', {
+        deviation: 'post-checksum-not-validated',
+      });
+      if (!res.ok) await absent(key);
+    });
+  }
+
+  it('x-amz-checksum-crc32 that is not base64 of 4 bytes: 400 InvalidRequest', async () => {
+    const res = await postForm(s, signed('sum/malformed.txt', [['x-amz-checksum-crc32', 'not-a-crc']]), file);
+    expectError(s.target, await errorOf(res), 400, 'InvalidRequest', {
+      deviation: 'post-checksum-not-validated',
+    });
+  });
+});
