@@ -130,6 +130,14 @@ export const deviations = [
     test: 'post-fields.test.ts › POST Object integrity fields',
     error: { status: 204, code: '' },
   },
+  {
+    id: 'cors-preflight-no-origin',
+    target: 'rgw',
+    aws: 'a preflight (OPTIONS) without Origin → 400 BadRequest "Insufficient information. Origin request header needed."',
+    engine: '400 InvalidArgument',
+    test: 'cors.test.ts › a preflight without Origin',
+    error: { status: 400, code: 'InvalidArgument' },
+  },
 ] as const satisfies readonly Deviation[];
 
 export type DeviationId = (typeof deviations)[number]['id'];
