@@ -138,6 +138,14 @@ export const deviations = [
     test: 'cors.test.ts › a preflight without Origin',
     error: { status: 400, code: 'InvalidArgument' },
   },
+  {
+    id: 'tag-duplicate-keys-accepted',
+    target: 'rgw',
+    aws: 'a tag set with the same key twice → 400 InvalidTag "Cannot provide multiple Tags with the same key"',
+    engine: 'accepted: 204, the object stored',
+    test: 'post-fields.test.ts › the same key twice in `tagging`',
+    error: { status: 204, code: '' },
+  },
 ] as const satisfies readonly Deviation[];
 
 export type DeviationId = (typeof deviations)[number]['id'];

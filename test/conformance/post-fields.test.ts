@@ -1,9 +1,9 @@
-// POST Object beyond the policy: a form with no policy at all, and integrity fields
-// (x-amz-checksum-*) checked against the file.
+// POST Object beyond the policy: a form with no policy at all, integrity fields
+// (x-amz-checksum-*) checked against the file, and the `tagging` field.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { deviates, expectError } from './deviations.ts';
 import { errorOf, postForm, sdkErrorOf, signPostForm, useBucket } from './helpers.ts';
 
@@ -76,5 +76,37 @@ describe('POST Object integrity fields', () => {
     expectError(s.target, await errorOf(res), 400, 'InvalidRequest', {
       deviation: 'post-checksum-not-validated',
     });
+  });
+});
+
+describe('POST Object tagging field', () => {
+  it('the tag set in `tagging` is stored with the object', async () => {
+    const tagging =
+      '<Tagging><TagSet><Tag><Key>review</Key><Value>pending</Value></Tag><Tag><Key>route</Key><Value>logo</Value></Tag></TagSet></Tagging>';
+    const res = await postForm(s, signed('tags/t.txt', [['tagging', tagging]]), file);
+    assert.equal(res.status, 204, await res.text());
+    const tags = await s.s3.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: 'tags/t.txt' }));
+    assert.deepEqual((tags.TagSet ?? []).map((t) => [t.Key, t.Value]).sort(), [
+      ['review', 'pending'],
+      ['route', 'logo'],
+    ]);
+  });
+
+  it('a `tagging` field that is not a Tagging document: 400, nothing stored', async () => {
+    // AWS's code for it is not pinned down here (RGW: InvalidArgument; chute s3: MalformedXML,
+    // as for every other unparseable XML document).
+    const res = await postForm(s, signed('tags/bad.txt', [['tagging', '<Tagging><TagSet>']]), file);
+    assert.equal(res.status, 400, await res.text());
+    await absent('tags/bad.txt');
+  });
+
+  it('the same key twice in `tagging`: 400 InvalidTag, nothing stored', async () => {
+    const twice =
+      '<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tagging>';
+    const res = await postForm(s, signed('tags/twice.txt', [['tagging', twice]]), file);
+    expectError(s.target, await errorOf(res), 400, 'InvalidTag', {
+      deviation: 'tag-duplicate-keys-accepted',
+    });
+    if (!res.ok) await absent('tags/twice.txt');
   });
 });

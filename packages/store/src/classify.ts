@@ -27,6 +27,7 @@ export type OperationName =
   | 'DeleteBucketCors'
   | 'PutBucketAcl'
   | 'GetBucketAcl'
+  | 'GetObjectTagging'
   | 'PostObject'
   | 'Preflight';
 
@@ -126,7 +127,9 @@ export function classify(
     if (method === 'GET') return out('ListBuckets');
     throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: 'SERVICE' });
   }
+  const objectTagging = key !== undefined && method === 'GET' && has('tagging');
   for (const sub of UNSUPPORTED) {
+    if (sub === 'tagging' && objectTagging) continue;
     if (has(sub)) throw new S3Error('NotImplemented', 'This sub-resource is not implemented by chute s3');
   }
   if (key === undefined) {
@@ -157,6 +160,7 @@ export function classify(
   switch (method) {
     case 'GET':
       if (has('uploadId')) return out('ListParts');
+      if (objectTagging) return out('GetObjectTagging');
       if (has('acl')) throw new S3Error('NotImplemented', 'Object ACLs are not implemented by chute s3');
       return out('GetObject');
     case 'HEAD':

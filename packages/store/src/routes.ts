@@ -11,6 +11,7 @@ import { deleteObjects } from './ops/delete-objects.ts';
 import { getBucketCors } from './ops/get-bucket-cors.ts';
 import { getBucketLocation } from './ops/get-bucket-location.ts';
 import { getObject, headObject } from './ops/get-object.ts';
+import { getObjectTagging } from './ops/get-object-tagging.ts';
 import { headBucket } from './ops/head-bucket.ts';
 import { listBuckets } from './ops/list-buckets.ts';
 import { listObjects, listObjectsV2, listObjectVersions } from './ops/list-objects.ts';
@@ -54,6 +55,7 @@ export const ROUTES: Partial<Record<OperationName, Route>> = {
   PutObject: { handler: putObject, access: 'write' },
   GetObject: { handler: getObject, access: 'read' },
   HeadObject: { handler: headObject, access: 'read' },
+  GetObjectTagging: { handler: getObjectTagging, access: 'read' },
   DeleteObject: { handler: deleteObject, access: 'write' },
   DeleteObjects: { handler: deleteObjects, access: 'write' },
   CopyObject: { handler: copyObject, access: 'write' },

@@ -40,6 +40,8 @@ export interface ObjectAttrs {
   /** x-amz-meta-* with the prefix removed, names lowercased. */
   userMeta: Record<string, string>;
   checksum?: StoredChecksum;
+  /** The object's tag set, in the order given ([key, value] pairs, keys unique). */
+  tags?: [string, string][];
 }
 
 export interface ObjectMeta extends ObjectAttrs {

@@ -81,6 +81,7 @@ export function objectHeaders(ctx: RequestContext, meta: ObjectMeta): OutgoingHt
   };
   for (const [k, v] of Object.entries(meta.userMeta)) h[`x-amz-meta-${k}`] = v;
   if (meta.partsCount !== undefined) h['x-amz-mp-parts-count'] = String(meta.partsCount);
+  if (meta.tags !== undefined && meta.tags.length > 0) h['x-amz-tagging-count'] = String(meta.tags.length);
   if (meta.checksum && ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
     h[checksumHeader(meta.checksum.algorithm)] = meta.checksum.value;
     h['x-amz-checksum-type'] = meta.checksum.type;

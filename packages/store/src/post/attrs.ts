@@ -12,6 +12,7 @@ import {
   checksumHeader,
   parseAlgorithm,
 } from '../body/checksums.ts';
+import { parseTagging } from '../tagging.ts';
 
 /** What S3 stores when a POST form has no Content-Type field (the file part's own is not used). */
 export const POST_DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
@@ -67,6 +68,7 @@ export function planPostObject(fields: Record<string, string>): PostObjectPlan {
   const integrity: IntegrityPlan = {};
   const checksums: [ChecksumAlgorithm, string][] = [];
   let declaredAlgorithm: string | undefined;
+  let tags: [string, string][] | undefined;
 
   for (const [name, value] of Object.entries(fields)) {
     const lower = name.toLowerCase();
@@ -78,6 +80,8 @@ export function planPostObject(fields: Record<string, string>): PostObjectPlan {
       if (raw.length !== 16 || raw.toString('base64') !== value.trim()) throw new S3Error('InvalidDigest');
       integrity.contentMd5 = raw;
     } else if (lower === 'x-amz-checksum-algorithm') declaredAlgorithm = value;
+    // "tagging: Specifies a set of tags to associate with the object" — a Tagging document.
+    else if (lower === 'tagging') tags = parseTagging(value);
     else if (lower === 'x-amz-storage-class' && !STORAGE_CLASSES.includes(value)) {
       throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: value });
     } else if (lower === 'x-amz-checksum-crc64nvme') {
@@ -124,7 +128,12 @@ export function planPostObject(fields: Record<string, string>): PostObjectPlan {
   }
 
   return {
-    attrs: { contentType: contentType ?? POST_DEFAULT_CONTENT_TYPE, headers, userMeta },
+    attrs: {
+      contentType: contentType ?? POST_DEFAULT_CONTENT_TYPE,
+      headers,
+      userMeta,
+      ...(tags !== undefined && tags.length > 0 ? { tags } : {}),
+    },
     integrity,
   };
 }
