@@ -6,6 +6,7 @@ import { checksumHeader } from '../body/checksums.ts';
 import { ingest, planBody } from '../body/ingest.ts';
 import type { RequestContext } from '../context.ts';
 import { el } from '../xml.ts';
+import { parseObjectAcl } from './create-bucket.ts';
 
 /** The one owner this store reports (S3 clients expect an Owner element in listings). */
 export const OWNER_ID = createHash('sha256').update('chute-store-owner').digest('hex');
@@ -67,7 +68,13 @@ export function attrsFromHeaders(ctx: RequestContext): ObjectAttrs {
   }
   const sc = ctx.header('x-amz-storage-class');
   if (sc !== undefined && sc !== 'STANDARD') throw new S3Error('InvalidStorageClass');
-  return { contentType: ctx.header('content-type') ?? 'binary/octet-stream', headers, userMeta };
+  const acl = parseObjectAcl(ctx.header('x-amz-acl'));
+  return {
+    contentType: ctx.header('content-type') ?? 'binary/octet-stream',
+    headers,
+    userMeta,
+    ...(acl !== undefined ? { acl } : {}),
+  };
 }
 
 /** Headers that describe a stored object on GET/HEAD/ and (partly) PUT responses. */

@@ -5,6 +5,7 @@ import type { RequestContext } from '../context.ts';
 import { checkKey } from '../keys.ts';
 import { doc, el, isoDate } from '../xml.ts';
 import { attrsFromHeaders, checkConditions, quoteEtag } from './common.ts';
+import { parseObjectAcl } from './create-bucket.ts';
 
 /** `x-amz-copy-source: /bucket/key?versionId=…`, URL-encoded; the leading slash is optional. */
 export function parseCopySource(v: string): { bucket: string; key: string } {
@@ -67,7 +68,13 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  const attrs = directive === 'REPLACE' ? attrsFromHeaders(ctx) : undefined;
+  const acl = parseObjectAcl(ctx.header('x-amz-acl'));
+  const attrs =
+    directive === 'REPLACE'
+      ? attrsFromHeaders(ctx)
+      : acl === undefined
+        ? undefined
+        : { contentType: meta.contentType, headers: meta.headers, userMeta: meta.userMeta, acl };
   const copied = await ctx.backend.copyObject(
     { bucket: src.bucket, key: src.key, ifEtag: meta.etag },
     { bucket: ctx.bucket!, key },

@@ -12,6 +12,7 @@ import {
   checksumHeader,
   parseAlgorithm,
 } from '../body/checksums.ts';
+import { parseObjectAcl } from '../ops/create-bucket.ts';
 import { parseTagging } from '../tagging.ts';
 
 /** What S3 stores when a POST form has no Content-Type field (the file part's own is not used). */
@@ -69,6 +70,7 @@ export function planPostObject(fields: Record<string, string>): PostObjectPlan {
   const checksums: [ChecksumAlgorithm, string][] = [];
   let declaredAlgorithm: string | undefined;
   let tags: [string, string][] | undefined;
+  let acl: ReturnType<typeof parseObjectAcl>;
 
   for (const [name, value] of Object.entries(fields)) {
     const lower = name.toLowerCase();
@@ -82,6 +84,7 @@ export function planPostObject(fields: Record<string, string>): PostObjectPlan {
     } else if (lower === 'x-amz-checksum-algorithm') declaredAlgorithm = value;
     // "tagging: Specifies a set of tags to associate with the object" — a Tagging document.
     else if (lower === 'tagging') tags = parseTagging(value);
+    else if (lower === 'acl') acl = parseObjectAcl(value);
     else if (lower === 'x-amz-storage-class' && !STORAGE_CLASSES.includes(value)) {
       throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: value });
     } else if (lower === 'x-amz-checksum-crc64nvme') {
@@ -133,6 +136,7 @@ export function planPostObject(fields: Record<string, string>): PostObjectPlan {
       headers,
       userMeta,
       ...(tags !== undefined && tags.length > 0 ? { tags } : {}),
+      ...(acl !== undefined ? { acl } : {}),
     },
     integrity,
   };

@@ -106,7 +106,9 @@ export async function copyObject(
       throw e;
     }
     await fsyncDir(dir);
-    const { key: _k, blob: _b, lastModified: _l, ...kept } = from;
+    // "When copying an object, … by default, the ACL is not preserved and is set to private";
+    // the tag set is copied.
+    const { key: _k, blob: _b, lastModified: _l, acl: _a, ...kept } = from;
     const meta: ObjectMeta = {
       ...kept,
       ...(attrs ?? {}),
