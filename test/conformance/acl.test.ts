@@ -4,7 +4,14 @@
 // to "BucketOwnerEnforced", which refuses any ACL but the owner's (see docs/compat.md).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CopyObjectCommand, PutBucketAclCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  PutBucketAclCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { deviates, expectError } from './deviations.ts';
 import { errorOf, objectUrl, postForm, signPostForm, useBucket } from './helpers.ts';
 
@@ -58,6 +65,32 @@ describe('object canned ACLs in a private bucket', () => {
     const get = await anonymous('post-pub.txt');
     assert.equal(get.status, 200);
     assert.equal(await get.text(), 'posted in public');
+  });
+
+  it('CreateMultipartUpload with x-amz-acl: public-read — the completed object is public', async () => {
+    const { UploadId } = await s.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: s.bucket, Key: 'mp-pub.txt', ACL: 'public-read' }),
+    );
+    const part = await s.s3.send(
+      new UploadPartCommand({
+        Bucket: s.bucket,
+        Key: 'mp-pub.txt',
+        UploadId,
+        PartNumber: 1,
+        Body: 'one part',
+      }),
+    );
+    await s.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: s.bucket,
+        Key: 'mp-pub.txt',
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    const get = await anonymous('mp-pub.txt');
+    assert.equal(get.status, 200);
+    assert.equal(await get.text(), 'one part');
   });
 
   it("CopyObject does not carry the source's ACL: the copy is private unless x-amz-acl says so", async () => {
