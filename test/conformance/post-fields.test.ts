@@ -57,13 +57,16 @@ describe('POST Object integrity fields', () => {
     assert.equal(head.ChecksumSHA256, deviates(s.target, 'post-checksum-not-validated') ? undefined : sum);
   });
 
-  for (const [field, alg] of [
-    ['x-amz-checksum-sha256', 'sha256'],
-    ['x-amz-checksum-sha1', 'sha1'],
+  // A CRC of four zero bytes: well-formed, and not this file's.
+  for (const [field, alg, value] of [
+    ['x-amz-checksum-sha256', 'sha256', digest('sha256', Buffer.from('other bytes'))],
+    ['x-amz-checksum-sha1', 'sha1', digest('sha1', Buffer.from('other bytes'))],
+    ['x-amz-checksum-crc32', 'crc32', 'AAAAAA=='],
+    ['x-amz-checksum-crc32c', 'crc32c', 'AAAAAA=='],
   ] as const) {
     it(`${field} of other bytes: 400 BadDigest, nothing stored`, async () => {
       const key = `sum/bad-${alg}.txt`;
-      const res = await postForm(s, signed(key, [[field, digest(alg, Buffer.from('other bytes'))]]), file);
+      const res = await postForm(s, signed(key, [[field, value]]), file);
       expectError(s.target, await errorOf(res), 400, 'BadDigest', {
         deviation: 'post-checksum-not-validated',
       });
