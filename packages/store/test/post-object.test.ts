@@ -445,6 +445,28 @@ describe('POST Object: the form', () => {
     assert.equal((await stored('f/named.txt'))?.body, 'content');
   });
 
+  test('a part without a name: 400 MalformedPOSTRequest, and the store keeps answering', async () => {
+    // One such unauthenticated POST used to throw inside busboy and end the store's process.
+    const boundary = 'nameless0123';
+    const body = `--${boundary}\r\nContent-Disposition: form-data; filename="x"\r\n\r\nhi\r\n--${boundary}--\r\n`;
+    const res = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    });
+    assert.equal(res.status, 400);
+    assert.equal((await s3Error(res)).Code, 'MalformedPOSTRequest');
+    const again = await postRaw(
+      url,
+      rawForm([
+        ...signed('f/after-nameless.txt'),
+        { name: 'key', value: 'f/after-nameless.txt' },
+        { name: 'file', value: 'ok', filename: 'a' },
+      ]),
+    );
+    assert.equal(again.status, 204, await again.clone().text());
+  });
+
   test('fields after file are ignored', async () => {
     const body = rawForm([
       { name: 'key', value: 'f/after.txt' },
