@@ -1,7 +1,8 @@
 // The review journey in a real browser (Debian's Chromium) against `chute dev` in-process: an
 // owner uploads a logo, a reviewer sees it in the queue with its preview and approves it, the
 // owner sees it published; a second upload is rejected with a reason; the history shows who did
-// what. Run with `npm run test:e2e`.
+// what; chute dev's webhook receiver shows review.approved, signature verified. Run with
+// `npm run test:e2e`.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -109,6 +110,14 @@ describe('review in the console (Chromium)', () => {
     const history = (await page.textContent(`${mine} ol.history`)) ?? '';
     assert.match(history, /granted by bob \(uploader\)/);
     assert.match(history, /approved by rita \(reviewer\) “looks great”/);
+    // chute dev's built-in receiver got review.approved for it, with a valid Standard Webhooks
+    // signature (the receiver verifies it with the dev secret); the page lists it.
+    const delivered = `#webhooks-list li[data-type="review.approved"][data-verified="true"]`;
+    for (let i = 0; i < 50 && !(await page.$(`${delivered}:has-text("${id}")`)); i++) {
+      await page.click('#refresh');
+      await page.waitForTimeout(200);
+    }
+    assert.ok(await page.$(`${delivered}:has-text("${id}")`), (await page.textContent('#webhooks')) ?? '');
     await shoot('chute-e2e-review-published.png');
   });
 
