@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { deviates, expectError } from './deviations.ts';
 import { errorOf, postForm, sdkErrorOf, signPostForm, useBucket } from './helpers.ts';
 
@@ -111,5 +116,48 @@ describe('POST Object tagging field', () => {
       deviation: 'tag-duplicate-keys-accepted',
     });
     if (!res.ok) await absent('tags/twice.txt');
+  });
+});
+
+describe('x-amz-tagging on PUT', () => {
+  it('a URL-encoded tag set is stored; CopyObject copies it', async () => {
+    await s.s3.send(
+      new PutObjectCommand({
+        Bucket: s.bucket,
+        Key: 'tags/put.txt',
+        Body: 'x',
+        Tagging: 'a=1&b=two%20words',
+      }),
+    );
+    const read = async (key: string) =>
+      ((await s.s3.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: key }))).TagSet ?? [])
+        .map((t) => [t.Key, t.Value])
+        .sort();
+    assert.deepEqual(await read('tags/put.txt'), [
+      ['a', '1'],
+      ['b', 'two words'],
+    ]);
+    await s.s3.send(
+      new CopyObjectCommand({
+        Bucket: s.bucket,
+        Key: 'tags/copy.txt',
+        CopySource: `${s.bucket}/tags/put.txt`,
+      }),
+    );
+    assert.deepEqual(await read('tags/copy.txt'), [
+      ['a', '1'],
+      ['b', 'two words'],
+    ]);
+  });
+
+  it('the same key twice: 400 InvalidTag', async () => {
+    const put = s.s3.send(
+      new PutObjectCommand({ Bucket: s.bucket, Key: 'tags/twice-put.txt', Body: 'x', Tagging: 'a=1&a=2' }),
+    );
+    if (deviates(s.target, 'tag-duplicate-keys-accepted')) {
+      assert.equal((await put).$metadata.httpStatusCode, 200);
+      return;
+    }
+    expectError(s.target, await sdkErrorOf(put), 400, 'InvalidTag');
   });
 });

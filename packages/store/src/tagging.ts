@@ -19,14 +19,27 @@ export function parseTagging(xml: string): [string, string][] {
   }
   const raw = set === '' ? [] : ((set as Record<string, unknown>)['Tag'] ?? []);
   if (!Array.isArray(raw)) throw new S3Error('MalformedXML');
-  const tags: [string, string][] = [];
+  const pairs: [string, string][] = [];
   for (const tag of raw) {
     const key = text(tag, 'Key');
-    const value = text(tag, 'Value') ?? '';
     if (key === undefined) throw new S3Error('MalformedXML');
+    pairs.push([key, text(tag, 'Value') ?? '']);
+  }
+  return checkTags(pairs);
+}
+
+/** `x-amz-tagging: k1=v1&k2=v2` ("The tag-set must be encoded as URL Query parameters"). */
+export function parseTaggingHeader(value: string): [string, string][] {
+  return checkTags([...new URLSearchParams(value)]);
+}
+
+function checkTags(pairs: [string, string][]): [string, string][] {
+  const tags: [string, string][] = [];
+  for (const [key, value] of pairs) {
     if ([...key].length < 1 || [...key].length > MAX_KEY) throw new S3Error('InvalidTag');
-    if ([...value].length > MAX_VALUE)
+    if ([...value].length > MAX_VALUE) {
       throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid');
+    }
     if (tags.some(([k]) => k === key)) {
       throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key');
     }

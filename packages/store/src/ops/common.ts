@@ -5,6 +5,7 @@ import type { BlobWriter, ObjectAttrs, ObjectMeta } from '../backend/types.ts';
 import { checksumHeader } from '../body/checksums.ts';
 import { ingest, planBody } from '../body/ingest.ts';
 import type { RequestContext } from '../context.ts';
+import { parseTaggingHeader } from '../tagging.ts';
 import { el } from '../xml.ts';
 import { parseObjectAcl } from './create-bucket.ts';
 
@@ -69,11 +70,14 @@ export function attrsFromHeaders(ctx: RequestContext): ObjectAttrs {
   const sc = ctx.header('x-amz-storage-class');
   if (sc !== undefined && sc !== 'STANDARD') throw new S3Error('InvalidStorageClass');
   const acl = parseObjectAcl(ctx.header('x-amz-acl'));
+  const tagging = ctx.header('x-amz-tagging');
+  const tags = tagging === undefined ? [] : parseTaggingHeader(tagging);
   return {
     contentType: ctx.header('content-type') ?? 'binary/octet-stream',
     headers,
     userMeta,
     ...(acl !== undefined ? { acl } : {}),
+    ...(tags.length > 0 ? { tags } : {}),
   };
 }
 
