@@ -5,9 +5,11 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   CopyObjectCommand,
+  DeleteObjectTaggingCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
 } from '@aws-sdk/client-s3';
 import { deviates, expectError } from './deviations.ts';
 import { errorOf, postForm, sdkErrorOf, signPostForm, useBucket } from './helpers.ts';
@@ -159,5 +161,43 @@ describe('x-amz-tagging on PUT', () => {
       return;
     }
     expectError(s.target, await sdkErrorOf(put), 400, 'InvalidTag');
+  });
+});
+
+describe('PutObjectTagging and DeleteObjectTagging', () => {
+  it('replace the tag set and remove it; the bytes and ETag stay', async () => {
+    const put = await s.s3.send(
+      new PutObjectCommand({ Bucket: s.bucket, Key: 'tags/retag.txt', Body: 'same bytes', Tagging: 'old=1' }),
+    );
+    await s.s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: s.bucket,
+        Key: 'tags/retag.txt',
+        Tagging: { TagSet: [{ Key: 'state', Value: 'approved' }] },
+      }),
+    );
+    const tags = await s.s3.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: 'tags/retag.txt' }));
+    assert.deepEqual(
+      (tags.TagSet ?? []).map((t) => [t.Key, t.Value]),
+      [['state', 'approved']],
+    );
+    const head = await s.s3.send(new HeadObjectCommand({ Bucket: s.bucket, Key: 'tags/retag.txt' }));
+    assert.equal(head.ETag, put.ETag);
+    await s.s3.send(new DeleteObjectTaggingCommand({ Bucket: s.bucket, Key: 'tags/retag.txt' }));
+    const none = await s.s3.send(new GetObjectTaggingCommand({ Bucket: s.bucket, Key: 'tags/retag.txt' }));
+    assert.deepEqual(none.TagSet ?? [], []);
+  });
+
+  it('of a key that does not exist: 404 NoSuchKey', async () => {
+    const err = await sdkErrorOf(
+      s.s3.send(
+        new PutObjectTaggingCommand({
+          Bucket: s.bucket,
+          Key: 'tags/nothing-here',
+          Tagging: { TagSet: [{ Key: 'k', Value: 'v' }] },
+        }),
+      ),
+    );
+    expectError(s.target, err, 404, 'NoSuchKey');
   });
 });

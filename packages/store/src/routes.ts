@@ -11,7 +11,6 @@ import { deleteObjects } from './ops/delete-objects.ts';
 import { getBucketCors } from './ops/get-bucket-cors.ts';
 import { getBucketLocation } from './ops/get-bucket-location.ts';
 import { getObject, headObject } from './ops/get-object.ts';
-import { getObjectTagging } from './ops/get-object-tagging.ts';
 import { headBucket } from './ops/head-bucket.ts';
 import { listBuckets } from './ops/list-buckets.ts';
 import { listObjects, listObjectsV2, listObjectVersions } from './ops/list-objects.ts';
@@ -23,6 +22,7 @@ import {
   listParts,
   uploadPart,
 } from './ops/multipart.ts';
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './ops/object-tagging.ts';
 import { postObject } from './ops/post-object.ts';
 import { preflight } from './ops/preflight.ts';
 import { putBucketCors } from './ops/put-bucket-cors.ts';
@@ -56,6 +56,8 @@ export const ROUTES: Partial<Record<OperationName, Route>> = {
   GetObject: { handler: getObject, access: 'object-read' },
   HeadObject: { handler: headObject, access: 'object-read' },
   GetObjectTagging: { handler: getObjectTagging, access: 'read' },
+  PutObjectTagging: { handler: putObjectTagging, access: 'owner' },
+  DeleteObjectTagging: { handler: deleteObjectTagging, access: 'owner' },
   DeleteObject: { handler: deleteObject, access: 'write' },
   DeleteObjects: { handler: deleteObjects, access: 'write' },
   CopyObject: { handler: copyObject, access: 'write' },

@@ -94,6 +94,10 @@ export class FsBackend implements Backend {
     return objects.copyObject(this.#s, src, dst, attrs);
   }
 
+  retagObject(bucket: string, key: string, tags: [string, string][]): Promise<ObjectMeta> {
+    return objects.retagObject(this.#s, bucket, key, tags);
+  }
+
   deleteObject(bucket: string, key: string): Promise<boolean> {
     return objects.deleteObject(this.#s, bucket, key);
   }

@@ -169,6 +169,8 @@ export interface Backend {
     dst: { bucket: string; key: string },
     attrs?: ObjectAttrs,
   ): Promise<ObjectMeta>;
+  /** Replaces the tag set of the current version (same bytes, ETag and Last-Modified). */
+  retagObject(bucket: string, key: string, tags: [string, string][]): Promise<ObjectMeta>;
   /** True if something was deleted. */
   deleteObject(bucket: string, key: string): Promise<boolean>;
   listObjects(bucket: string, opts: ListOptions): ListResult;

@@ -144,3 +144,20 @@ export function deleteObject(s: FsState, bucket: string, key: string): Promise<b
     return true;
   });
 }
+
+/** A new record for the same blob, with another tag set; committed like any record. */
+export function retagObject(
+  s: FsState,
+  bucket: string,
+  key: string,
+  tags: [string, string][],
+): Promise<ObjectMeta> {
+  return s.lock.run(`key:${bucket}/${key}`, async () => {
+    const current = s.bucket(bucket).objects.get(key);
+    if (!current) throw new S3Error('NoSuchKey', undefined, { Key: key });
+    const { tags: _old, ...rest } = current;
+    const meta: ObjectMeta = tags.length > 0 ? { ...rest, tags } : rest;
+    await s.commit(bucket, meta);
+    return meta;
+  });
+}
