@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { S3Error } from '@chute/errors';
+import { parseObjectAcl } from '../acl.ts';
 import type { BlobWriter, ObjectAttrs, ObjectMeta } from '../backend/types.ts';
 import { checksumHeader } from '../body/checksums.ts';
 import { ingest, planBody } from '../body/ingest.ts';
 import type { RequestContext } from '../context.ts';
 import { parseTaggingHeader } from '../tagging.ts';
 import { el } from '../xml.ts';
-import { parseObjectAcl } from './create-bucket.ts';
 
 /** The one owner this store reports (S3 clients expect an Owner element in listings). */
 export const OWNER_ID = createHash('sha256').update('chute-store-owner').digest('hex');

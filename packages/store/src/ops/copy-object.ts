@@ -1,11 +1,11 @@
 import { S3Error } from '@chute/errors';
+import { parseObjectAcl } from '../acl.ts';
 import { enforceAccess } from '../auth.ts';
 import type { ObjectMeta } from '../backend/types.ts';
 import type { RequestContext } from '../context.ts';
 import { checkKey } from '../keys.ts';
 import { doc, el, isoDate } from '../xml.ts';
 import { attrsFromHeaders, checkConditions, quoteEtag } from './common.ts';
-import { parseObjectAcl } from './create-bucket.ts';
 
 /** `x-amz-copy-source: /bucket/key?versionId=…`, URL-encoded; the leading slash is optional. */
 export function parseCopySource(v: string): { bucket: string; key: string } {

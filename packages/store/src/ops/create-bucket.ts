@@ -1,26 +1,9 @@
 import { S3Error } from '@chute/errors';
-import { CANNED_ACLS, type CannedAcl, OBJECT_CANNED_ACLS, type ObjectCannedAcl } from '../backend/types.ts';
+import { parseCannedAcl } from '../acl.ts';
 import type { RequestContext } from '../context.ts';
 import { isValidBucketName } from '../keys.ts';
 import { parseXml, text } from '../xml.ts';
 import { readSmallBody } from './common.ts';
-
-/** An object's canned ACL; `private` (the default) is kept as no ACL at all. */
-export function parseObjectAcl(v: string | undefined): ObjectCannedAcl | undefined {
-  if (v === undefined) return undefined;
-  if (!(OBJECT_CANNED_ACLS as readonly string[]).includes(v)) {
-    throw new S3Error('InvalidArgument', undefined, { ArgumentName: 'x-amz-acl', ArgumentValue: v });
-  }
-  return v === 'private' ? undefined : (v as ObjectCannedAcl);
-}
-
-export function parseCannedAcl(v: string | undefined): CannedAcl | undefined {
-  if (v === undefined) return undefined;
-  if (!(CANNED_ACLS as readonly string[]).includes(v)) {
-    throw new S3Error('InvalidArgument', undefined, { ArgumentName: 'x-amz-acl', ArgumentValue: v });
-  }
-  return v as CannedAcl;
-}
 
 /** PUT /bucket — with an optional CreateBucketConfiguration (LocationConstraint) body. */
 export async function createBucket(ctx: RequestContext): Promise<void> {

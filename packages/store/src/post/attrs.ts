@@ -5,6 +5,7 @@
  * and the integrity fields Content-MD5 and `x-amz-checksum-*`.
  */
 import { S3Error } from '@chute/errors';
+import { parseObjectAcl } from '../acl.ts';
 import type { ChecksumAlgorithm, ObjectAttrs } from '../backend/types.ts';
 import {
   CHECKSUM_ALGORITHMS,
@@ -12,7 +13,6 @@ import {
   checksumHeader,
   parseAlgorithm,
 } from '../body/checksums.ts';
-import { parseObjectAcl } from '../ops/create-bucket.ts';
 import { parseTagging } from '../tagging.ts';
 
 /** What S3 stores when a POST form has no Content-Type field (the file part's own is not used). */
