@@ -8,11 +8,13 @@
 // another upload's id in a valid link (403), someone else's grant (403 / 400), a return URL not
 // configured (POST /v1/forms 400; a malformed one refuses the config), a file whose bytes are not
 // its type (rejected, shown readably on the page and passed to the app), a type picked from the
-// list that the route does not allow, a file over the route's maxSize (storage refuses the POST).
+// list that the route does not allow, a file over the route's maxSize (storage refuses the POST),
+// storage failing the freeze during done (an HTML 503 page; the same link works once it is back).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../src/config/parse.ts';
 import { route } from '../src/rules/builder.ts';
+import { StorageError } from '../src/storage/errors.ts';
 import { type Harness, startHarness } from './helpers/e2e.ts';
 import { type Engine, postgresEngine, sqliteEngine } from './helpers/engines.ts';
 import { HTML, jpeg, png } from './helpers/images.ts';
@@ -253,3 +255,56 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
     });
   });
 }
+
+describe('no-JS form, storage failing during done', () => {
+  let engine: Engine;
+  let h: Harness;
+  const failing = { copy: false };
+
+  before(async () => {
+    engine = sqliteEngine();
+    h = await startHarness(engine, 'form-faults', {
+      routes: ROUTES,
+      form: { secret: SECRET, returnUrls: [RETURN] },
+      wrapStorage: (real) =>
+        new Proxy(real, {
+          get(target, prop) {
+            if (prop === 'copy' && failing.copy) {
+              return async () => {
+                throw new StorageError('CopyObject', 'ServiceUnavailable', 503, 'down for the test');
+              };
+            }
+            const v = Reflect.get(target, prop, target);
+            return typeof v === 'function' ? v.bind(target) : v;
+          },
+        }),
+    });
+  });
+  after(async () => {
+    try {
+      await h?.close();
+    } finally {
+      await engine?.cleanup();
+    }
+  });
+
+  test('an HTML 503 page, the grant kept; the same link completes once storage is back', async () => {
+    const token = await h.token('alice');
+    const res = await h.api('/v1/forms', { token, json: { route: 'pic', returnUrl: RETURN } });
+    const { url, id } = (await res.json()) as { url: string; id: string };
+    const form = parseForm(await (await fetch(url)).text());
+    const posted = await submit(form, png(8, 8, 2000));
+    const done = posted.headers.get('location') ?? '';
+    failing.copy = true;
+    const down = await fetch(done, { redirect: 'manual' });
+    assert.equal(down.status, 503);
+    assert.match(down.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(await down.text(), /Try again in a moment/);
+    const got = (await (await h.api(`/v1/uploads/${id}`, { token })).json()) as { state: string };
+    assert.equal(got.state, 'granted');
+    failing.copy = false;
+    const back = await fetch(done, { redirect: 'manual' });
+    assert.equal(back.status, 303);
+    assert.equal(new URL(back.headers.get('location') ?? '').searchParams.get('state'), 'verified');
+  });
+});
