@@ -5,7 +5,7 @@ import fc from 'fast-check';
  * configuration, like CHUTE_TEST_PG_URL). `npm test` runs a bounded pass of a few seconds in all;
  * `npm run fuzz` sets FUZZ_RUNS / FUZZ_TIME_MS for a longer one. FUZZ_SEED replays a run.
  *
- *   FUZZ_RUNS     runs per property (default 100; properties over HTTP take a tenth, at least 20)
+ *   FUZZ_RUNS     runs per property (default 100; properties over HTTP take a quarter, at least 20)
  *   FUZZ_TIME_MS  stop a property after this long even if its runs are not done (default 4000)
  *   FUZZ_SEED     the seed fast-check printed for a failure; with FUZZ_PATH, the exact case
  */
@@ -30,7 +30,7 @@ export interface Bounds {
 
 /** fast-check parameters for one property. */
 export function params<T>(bounds: Bounds = {}): fc.Parameters<T> {
-  const base = bounds.io ? Math.max(20, Math.round(RUNS / 10)) : RUNS;
+  const base = bounds.io ? Math.max(20, Math.round(RUNS / 4)) : RUNS;
   const p: fc.Parameters<T> = {
     numRuns: Math.max(1, Math.round(base * (bounds.scale ?? 1))),
     interruptAfterTimeLimit: TIME_MS,

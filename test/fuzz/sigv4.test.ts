@@ -47,7 +47,11 @@ function verdict<T>(fn: () => T): { ok: T } | { code: S3ErrorCode } {
     return { ok: fn() };
   } catch (e) {
     if (!isS3Error(e)) throw e;
-    assert.ok(e.status >= 400 && e.status < 500, `${e.code} answers ${e.status}`);
+    // NotImplemented (501) is the one deliberate 5xx: SigV4a (ECDSA) streaming payloads.
+    assert.ok(
+      (e.status >= 400 && e.status < 500) || e.code === 'NotImplemented',
+      `${e.code} answers ${e.status}`,
+    );
     return { code: e.code };
   }
 }
@@ -210,6 +214,26 @@ const wire: fc.Arbitrary<WireRequest> = fc.record({
 });
 
 describe('fuzz: request verification answers every wire input', () => {
+  // Found by the property below (a 501, first taken for a failure): kept as a fixed case.
+  test('an ECDSA streaming payload is NotImplemented, whatever the signature', () => {
+    const out = verdict(() =>
+      verifyRequest(
+        {
+          method: 'PUT',
+          rawPath: '/b/k',
+          rawQuery: '',
+          headers: {
+            authorization: `AWS4-HMAC-SHA256 Credential=${CREDS.accessKeyId}/20260102/${REGION}/s3/aws4_request, SignedHeaders=host, Signature=x`,
+            'x-amz-date': '20260102T030405Z',
+            'x-amz-content-sha256': 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD',
+          },
+        },
+        OPTS,
+      ),
+    );
+    assert.deepEqual(out, { code: 'NotImplemented' });
+  });
+
   test('any request: an AuthResult or a 4xx S3Error', (t) => {
     const ran = check(
       fc.property(wire, (req) => {
