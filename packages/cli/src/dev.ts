@@ -11,7 +11,7 @@ import {
   type GatewayConfig,
   prepareBucket,
 } from '@chute/gateway';
-import { createStore, type Store } from '@chute/store';
+import { createStore, type Store, type StoreOptions } from '@chute/store';
 import type { DevLog } from './devlog.ts';
 import { listenError } from './errors.ts';
 import { DEV_USER } from './s3.ts';
@@ -32,6 +32,8 @@ export interface DevOptions {
   origins?: readonly string[];
   /** Where request lines go; undefined: nowhere. */
   log?: DevLog;
+  /** The store's limits on slow clients (tests shorten them); the store's defaults otherwise. */
+  storeSlowClients?: StoreOptions['slowClients'];
 }
 
 export interface DevServer {
@@ -61,7 +63,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       region: DEV_REGION,
       users: [DEV_USER],
     },
-    { log: options.log?.storeLine ?? (() => {}) },
+    { log: options.log?.storeLine ?? (() => {}), slowClients: options.storeSlowClients },
   );
   let gateway: Gateway | undefined;
   try {
