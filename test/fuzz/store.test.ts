@@ -5,7 +5,8 @@
 // inside it only the files of the documented layout (no name derived from a key).
 // The multipart/form-data POST parser (src/post/*) is not fuzzed here.
 //
-// Bad inputs tried: keys of `..`, `.`, `%2e%2e`, `%2F`, `%5C`, NUL (`%00`), CR/LF, overlong UTF-8
+// Bad inputs tried: bucket names of `..`, `.`, `%2e%2e`, `a%2Fb`, NUL, `tmp`, `buckets`, upper
+// case, IP-shaped, 2 and 64 characters; keys of `..`, `.`, `%2e%2e`, `%2F`, `%5C`, NUL (`%00`), CR/LF, overlong UTF-8
 // (`%C0%AE`, `%E0%80%AE`), lone surrogates (`%ED%A0%80`), code points past U+10FFFF, bare and bad
 // escapes (`%`, `%zz`), empty segments, 1023/1024/1025-byte keys of 1-, 2- and 4-byte characters,
 // and the same as copy sources; XML with unknown, missing, repeated and prefixed elements,
@@ -202,6 +203,52 @@ describe('fuzz: store keys and paths', () => {
       { io: true },
     );
     t.diagnostic(`${ran.runs} runs (${accepted} keys accepted), seed ${ran.seed}`);
+  });
+
+  test('CreateBucket/PUT/DELETE under any bucket name: no 5xx, only valid names become buckets', async (t) => {
+    const bucketName = fc.oneof(
+      fc.constantFrom(
+        '..',
+        '.',
+        '%2e%2e',
+        'a..b',
+        'tmp',
+        'buckets',
+        'a%2Fb',
+        '%00abc',
+        'abc%00',
+        'ABC',
+        'xn--abc',
+        'ab',
+        'a'.repeat(64),
+        '127.0.0.1',
+        'a-b.c',
+      ),
+      fc.stringMatching(/^[a-z0-9.-]{1,12}$/),
+    );
+    let created = 0;
+    const ran = await checkAsync(
+      fc.asyncProperty(bucketName, rawKey, async (bucket, key) => {
+        const made = await sendSigned(origin, 'PUT', `/${bucket}`, '');
+        assertAnswer(made, `CreateBucket ${bucket}`);
+        if (made.status === 200) {
+          created++;
+          // S3's naming rules, in short: the name is used as sent, never decoded into a path.
+          assert.match(bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, `bucket ${bucket} was created`);
+          assert.ok(!bucket.includes('..'), `bucket ${bucket} was created`);
+        }
+        const put = await sendSigned(origin, 'PUT', `/${bucket}/${key}`, '', {}, 'x');
+        assertAnswer(put, `PUT ${bucket}/${key}`);
+        if (put.status === 200) await sendSigned(origin, 'DELETE', `/${bucket}/${key}`, '');
+        if (made.status === 200) {
+          const gone = await sendSigned(origin, 'DELETE', `/${bucket}`, '');
+          assertAnswer(gone, `DeleteBucket ${bucket}`);
+        }
+        assertLayout();
+      }),
+      { io: true },
+    );
+    t.diagnostic(`${ran.runs} runs (${created} buckets created), seed ${ran.seed}`);
   });
 
   // Found by the property above? No: kept as the fixed cases the issue names, so they run every
