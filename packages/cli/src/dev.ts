@@ -12,6 +12,7 @@ import {
   prepareBucket,
 } from '@chute/gateway';
 import { createStore, type Store, type StoreOptions } from '@chute/store';
+import { DEV_WEBHOOK_PATH, type DevReceiver, startDevReceiver } from './dev-webhooks.ts';
 import type { DevLog } from './devlog.ts';
 import { listenError } from './errors.ts';
 import { DEV_USER } from './s3.ts';
@@ -44,6 +45,8 @@ export interface DevServer {
   users: readonly DemoUser[];
   gateway: Gateway;
   store: Store;
+  /** The receiver the gateway sends its webhooks to (endpoint `dev`). */
+  webhooks: DevReceiver;
   /** Gateway first (no new grants or completes), then the store. */
   close(): Promise<void>;
 }
@@ -66,23 +69,32 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     { log: options.log?.storeLine ?? (() => {}), slowClients: options.storeSlowClients },
   );
   let gateway: Gateway | undefined;
+  let webhooks: DevReceiver | undefined;
   try {
     const { url: storeUrl } = await store.listen().catch((e: unknown) => {
       throw listenError(e, '--s3-port', options.s3Port);
     });
+    webhooks = await startDevReceiver({
+      host: options.host,
+      ...(options.log && { onDelivery: options.log.webhookLine }),
+    });
+    const receiver = webhooks;
     const config = devConfig({
       storage: { endpoint: storeUrl, region: DEV_REGION, bucket: DEV_BUCKET, ...DEV_USER },
       dataDir: options.dataDir,
       jwtSecret: secret,
       host: options.host,
       port: options.port,
+      webhooks: [{ id: 'dev', url: receiver.url, secret: receiver.secret }],
     });
     gateway = await createGateway(config, {
       logger: options.log
         ? createLogger({ destination: options.log.gatewayDestination })
         : createLogger({ level: 'silent' }),
-      page: { demoUsers: DEMO_USERS },
+      page: { demoUsers: DEMO_USERS, webhookLog: DEV_WEBHOOK_PATH },
     });
+    // The receiver's last deliveries, same-origin for the page.
+    gateway.app.get(DEV_WEBHOOK_PATH, (c) => c.json(receiver.recent()));
     const { url: gatewayUrl } = await gateway.listen().catch((e: unknown) => {
       throw listenError(e, '--port', options.port);
     });
@@ -104,16 +116,19 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       users: DEMO_USERS,
       gateway: g,
       store,
+      webhooks: receiver,
       async close() {
         try {
           await g.close();
         } finally {
+          await receiver.close();
           await store.close();
         }
       },
     };
   } catch (e) {
     await gateway?.close().catch(() => {});
+    await webhooks?.close().catch(() => {});
     await store.close().catch(() => {});
     throw e;
   }
@@ -142,6 +157,7 @@ export function devBanner(dev: DevServer, dataDir: string): string {
     `  API       ${api}/v1   (OpenAPI: ${api}/v1/openapi.json, metrics: ${api}/metrics)`,
     `  Storage   ${dev.storeUrl}   bucket "${dev.bucket}", key ${DEV_USER.accessKeyId} / ${DEV_USER.secretAccessKey}`,
     `  Data      ${dataDir}   (chute.db, s3/, ${DEV_SECRET_FILE})`,
+    `  Webhooks  ${dev.webhooks.url}   (each delivery logged; the last 50: ${api}${DEV_WEBHOOK_PATH})`,
     `  Routes    ${routes.join('\n            ')}`,
     `  Users     ${byRole} — pick one on the page`,
     '',
@@ -153,6 +169,12 @@ export function devBanner(dev: DevServer, dataDir: string): string {
     `          -d '{"route":"logo","filename":"logo.png","contentType":"image/png","size":'$(wc -c < logo.png)'}')`,
     `    curl -s "$(jq -r .url <<<"$G")" $(jq -r '.fields | to_entries[] | "-F \\(.key)=\\(.value)"' <<<"$G") -F file=@logo.png`,
     `    curl -s -X POST ${api}/v1/uploads/$(jq -r .id <<<"$G")/complete ${auth}`,
+    '',
+    '  Then review it as a reviewer (the queue, then a decision); the receiver logs review.approved:',
+    '    R=$(npm run -s chute -- token --user rita --role reviewer)',
+    `    curl -s ${api}/v1/reviews -H "authorization: Bearer $R"`,
+    `    curl -s ${api}/v1/uploads/$(jq -r .id <<<"$G")/decision -H "authorization: Bearer $R" \\`,
+    `          -H 'content-type: application/json' -d '{"decision":"approve"}'`,
     '',
     '  Ctrl-C stops both servers.',
     '',

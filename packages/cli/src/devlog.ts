@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { DevDelivery } from './dev-webhooks.ts';
 
 /**
  * `chute dev`'s log: one short line per request instead of JSON, for a terminal. The gateway's
@@ -7,6 +8,8 @@ import { Writable } from 'node:stream';
 export interface DevLog {
   gatewayDestination: NodeJS.WritableStream;
   storeLine: (line: Record<string, unknown>) => void;
+  /** One line per delivery `chute dev`'s webhook receiver got. */
+  webhookLine: (d: DevDelivery) => void;
 }
 
 const time = (iso: unknown) =>
@@ -44,5 +47,9 @@ export function devLog(write: (line: string) => void): DevLog {
       if (o['level'] === 'error') write(`${time(o['time'])} storage error ${o['error']}`);
       else request('storage', o, o['op']);
     },
+    webhookLine: (d) =>
+      write(
+        `${time(d.receivedAt)} webhook ${d.type} ${d.uploadId ?? '-'} ${d.id} signature ${d.verified ? 'ok' : 'failed'}`,
+      ),
   };
 }

@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigFileError, parseFlags, parsePort, UsageError } from './errors.ts';
+import { ConfigFileError, UsageError } from './errors.ts';
+import { parseFlags, parsePort } from './flags.ts';
 
 const USAGE = `Usage:
   chute dev [--port 3000] [--s3-port 9000] [--host H] [--data .chute] [--origin URL]… [--quiet]
@@ -19,6 +20,15 @@ const USAGE = `Usage:
       Print a token (HS256) signed with the dev secret of DIR (./.chute), S, or FILE's auth.jwt.
   chute s3 --port P --data DIR [options]
       The embedded S3-compatible store alone.
+  chute upload FILE... --route R [--endpoint URL] [--token T] [--type MIME] [--resume]
+      Upload each file through the gateway (default http://127.0.0.1:3000) straight to storage,
+      with a progress bar per file; prints "<id> <state> <file>" per accepted file. Exit 1 if any
+      failed (the gateway's error code is printed), 130 on Ctrl-C. Token: --token or CHUTE_TOKEN.
+  chute doctor [--config FILE] [--origin URL]… [--webhook URL]… [--json]
+               [--data .chute --port 3000 --s3-port 9000]
+      Checks a deployment, one PASS/WARN/FAIL line each with the fix: credentials, clock skew,
+      bucket CORS, that the store enforces what grants sign, the database, webhook endpoints.
+      Without --config: what "chute dev" runs. Exit code 1 on any FAIL (docs/doctor.md).
 
 Options for "s3":
   --port P            port to listen on (0 = any free port)          [9000]
@@ -31,7 +41,8 @@ Options for "s3":
   --config FILE       JSON file: {"users":[{"accessKeyId","secretAccessKey"}], "buckets":[…]}
   --quiet             no per-request log lines
 
-Environment: CHUTE_DATA_DIR (default data dir of dev/token), CHUTE_JWT_SECRET (token's --secret).
+Environment: CHUTE_DATA_DIR (default data dir of dev/token), CHUTE_JWT_SECRET (token's --secret),
+  CHUTE_TOKEN (upload's --token).
 `;
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -100,6 +111,19 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       const { runStore, s3Config } = await import('./s3.ts');
       const { config, quiet } = s3Config(rest);
       return runStore(config, quiet);
+    }
+    case 'doctor': {
+      const { doctorArgs, runDoctorCommand } = await import('./doctor.ts');
+      const code = await runDoctorCommand(doctorArgs(rest, dataDefault), (t) => process.stdout.write(t));
+      // Exit now: a database pool or socket the checks gave up on must not keep the process up.
+      return process.exit(code);
+    }
+    case 'upload': {
+      const { uploadArgs, uploadCommand } = await import('./upload.ts');
+      process.exitCode = await uploadCommand(
+        uploadArgs(rest, { token: env['CHUTE_TOKEN'], data: dataDefault }),
+      );
+      return;
     }
     case undefined:
     case 'help':

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createStore, type Store, type StoreConfigInput } from '@chute/store';
 import { z } from 'zod';
-import { listenError, parsePort, UsageError } from './errors.ts';
+import { listenError, UsageError } from './errors.ts';
+import { parsePort } from './flags.ts';
 import { stopOnSignals } from './shutdown.ts';
 
 /** Development credentials: fine on 127.0.0.1, printed on start; never use them elsewhere. */

@@ -1,6 +1,7 @@
 import { createGateway, createLogger, type GatewayConfig, redactConfig } from '@chute/gateway';
 import { loadConfigFile } from './config-file.ts';
-import { listenError, parseFlags, parsePort, UsageError } from './errors.ts';
+import { listenError, UsageError } from './errors.ts';
+import { parseFlags, parsePort } from './flags.ts';
 import { stopOnSignals } from './shutdown.ts';
 
 export interface ServeArgs {

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { mintToken, parseDuration, ROLES, type Role } from '@chute/gateway';
 import { loadConfigFile } from './config-file.ts';
-import { ConfigFileError, parseFlags, UsageError } from './errors.ts';
+import { ConfigFileError, UsageError } from './errors.ts';
+import { parseFlags } from './flags.ts';
 import { readDevSecret } from './secret.ts';
 
 export interface TokenArgs {

@@ -29,6 +29,7 @@ describe('chute dev', () => {
       const out = dev.output();
       assert.match(out, /alice, bob \(uploader\)/);
       assert.match(out, /npm run -s chute -- token --user alice/);
+      assert.match(out, /Webhooks +http:\/\/127\.0\.0\.1:\d+\/dev\/webhooks/);
       assert.match(out, /\/v1\/grants/);
       assert.match(
         out,

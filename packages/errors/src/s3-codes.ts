@@ -107,7 +107,8 @@ export const S3_CODES = {
   },
   RequestTimeTooSkewed: {
     status: 403,
-    message: "The difference between the request time and the server's time is too large.",
+    // What S3 sends on the wire (the API Reference's table says "the server's time").
+    message: 'The difference between the request time and the current time is too large.',
   },
   RequestTimeout: {
     status: 400,

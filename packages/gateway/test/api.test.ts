@@ -2,12 +2,13 @@
 // grants' signatures (pure: no storage call is made to sign), OpenAPI kept in sync with routes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createGateway, type Gateway } from '../src/app.ts';
 import { newApiKey } from '../src/auth/api-keys.ts';
 import { mintToken } from '../src/auth/mint.ts';
+import { devConfig } from '../src/config/dev.ts';
 import { parseConfig } from '../src/config/parse.ts';
-import { devConfig } from '../src/dev.ts';
-import { ENDPOINTS, honoPath } from '../src/http/openapi.ts';
+import { createGateway, type Gateway } from '../src/gateway.ts';
+import { ENDPOINTS } from '../src/http/endpoints.ts';
+import { honoPath } from '../src/http/openapi.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
 import { ROUTES } from './helpers/e2e.ts';
 import { sqliteEngine } from './helpers/engines.ts';
@@ -143,7 +144,7 @@ describe('errors and request ids', () => {
     assert.doesNotMatch(body.error.message, /127\.0\.0\.1|ECONNREFUSED|fetch/);
     assert.equal(done.headers.get('retry-after'), '2');
     // The claim was handed back: still granted, so a retry will do the work.
-    assert.equal((await gw.deps.repo.getUpload(id))?.state, 'granted');
+    assert.equal((await gw.services.repo.uploads.get(id))?.state, 'granted');
   });
 });
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, parseConfig, redactConfig, sha256Hex } from '../src/config/index.ts';
-import { route } from '../src/routes/index.ts';
+import { hashApiKey as sha256Hex } from '../src/auth/api-keys.ts';
+import { ConfigError, parseConfig, redactConfig } from '../src/config/index.ts';
+import { route } from '../src/rules/index.ts';
 
 const SECRET = 'dev-secret-dev-secret-dev-secret-0123';
 const KEY = `ck_${'a'.repeat(40)}`;
@@ -149,4 +150,26 @@ test('redactConfig hides the storage secret, JWT secret, API key hashes and DB p
   }
   assert.match(text, /"logo"/, 'routes are logged as plain objects');
   assert.match(text, /chute:%5Bredacted%5D@db|chute:\[redacted\]@db/);
+});
+
+test('a JSON route with review options and a publish block; their bad inputs name the route', () => {
+  const c = parseConfig({
+    ...minimal(),
+    routes: [
+      {
+        name: 'logo',
+        types: ['image/png'],
+        maxSize: '5MB',
+        review: { reasons: ['blurry'], retention: '2d' },
+        publish: { key: 'logos/{userId}/current', keepOne: true },
+      },
+    ],
+  });
+  const logo = c.routes.get('logo')!;
+  assert.deepEqual(logo.rejectReasons, ['blurry']);
+  assert.equal(logo.rejectedRetentionMs, 2 * 86_400_000);
+  assert.deepEqual(logo.publish, { key: 'logos/{userId}/current', keepOne: true });
+  refuses((x) => (x.routes[0].review = { reasons: ['blurry'], keep: '1d' }), /keep/);
+  refuses((x) => (x.routes[0].publish = { key: 'logos/{userId}/current' }), /route "logo": .*set keepOne/);
+  refuses((x) => (x.routes[0].publish = { key: 'x/{userId}/{uploadId}', public: true }), /public/);
 });

@@ -423,7 +423,7 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       for (const r of results) assert.deepEqual(r, results[0]);
       assert.equal(results[0]!.body.state, 'verified');
       assert.deepEqual(await complete(alice, g.id), results[0]);
-      const events = (await h.gateway.deps.repo.dueEvents(1000)).filter((e) => e.uploadId === g.id);
+      const events = await h.gateway.services.repo.outbox.forUpload(g.id);
       assert.deepEqual(
         events.map((e) => e.type),
         ['upload.verified'],
@@ -517,6 +517,12 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
         ],
         [
           { route: 'logo', filename: 'a', contentType: 'image/png', size: 5, method: 'multipart' },
+          400,
+          'invalid_request',
+          /does not take multipart/,
+        ],
+        [
+          { route: 'logo', filename: 'a', contentType: 'image/png', size: 5, method: 'ftp' },
           400,
           'invalid_request',
           /^method:/,

@@ -3,13 +3,15 @@ import { test } from 'node:test';
 import { ChuteError } from '@chute/errors';
 import {
   assertUserId,
+  EVENT_ID,
   fileKey,
   incomingKey,
   isUploadId,
   isUserId,
+  newEventId,
   newUploadId,
   randomBase62,
-} from '../src/ids.ts';
+} from '../src/domain/ids.ts';
 
 test('newUploadId is up_ + 22 base62 characters and does not repeat', () => {
   const ids = new Set(Array.from({ length: 2000 }, newUploadId));
@@ -76,4 +78,20 @@ test('keys: incoming/{user}/{upload} and files/{upload}; unsafe parts throw', ()
   assert.throws(() => incomingKey('../bob', id), TypeError);
   assert.throws(() => incomingKey('alice', 'up_../../x'), TypeError);
   assert.throws(() => fileKey('x'), TypeError);
+});
+
+test('newEventId is ev_ + 22 base62, sorts in the order made: within one millisecond and when the clock steps back', () => {
+  const made = [
+    ...Array.from({ length: 5000 }, () => newEventId(1_800_000_000_000)),
+    newEventId(1_800_000_000_001),
+    newEventId(1_700_000_000_000), // the clock stepped back: still after the previous id
+    ...Array.from({ length: 100 }, () => newEventId()),
+  ];
+  for (const id of made) assert.ok(EVENT_ID.test(id), id);
+  assert.equal(new Set(made).size, made.length);
+  // Plain code-unit order (what the database compares: BINARY in SQLite, COLLATE "C" in PostgreSQL).
+  const sorted = [...made].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  assert.deepEqual(sorted, made);
+  assert.equal(made[0]!.slice(3, 11), made[4999]!.slice(3, 11), 'one millisecond, one time part');
+  assert.ok(made[1]! > made[0]!);
 });

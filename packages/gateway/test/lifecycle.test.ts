@@ -10,9 +10,9 @@ const run = promisify(execFile);
 
 test('createGateway → listen → close settles in a process with nothing else to do, and leaves no handles', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'chute-lifecycle-'));
-  const app = new URL('../src/app.ts', import.meta.url).href;
+  const app = new URL('../src/gateway.ts', import.meta.url).href;
   const parse = new URL('../src/config/parse.ts', import.meta.url).href;
-  const dev = new URL('../src/dev.ts', import.meta.url).href;
+  const dev = new URL('../src/config/dev.ts', import.meta.url).href;
   const code = `
     import { createGateway } from ${JSON.stringify(app)};
     import { parseConfig } from ${JSON.stringify(parse)};

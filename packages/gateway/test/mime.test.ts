@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { essence, isTypePattern, typeAllowed } from '../src/mime.ts';
+import { essence, isTypePattern, typeAllowed } from '../src/rules/mime.ts';
 
 test('essence lowercases and drops parameters', () => {
   assert.equal(essence('Image/PNG'), 'image/png');

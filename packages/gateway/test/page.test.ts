@@ -3,9 +3,9 @@
 // Chromium in test/e2e/.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createGateway, type Gateway } from '../src/app.ts';
+import { DEMO_USERS } from '../src/config/dev.ts';
 import { parseConfig } from '../src/config/parse.ts';
-import { DEMO_USERS } from '../src/dev.ts';
+import { createGateway, type Gateway } from '../src/gateway.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
 import { ROUTES } from './helpers/e2e.ts';
 import { sqliteEngine } from './helpers/engines.ts';

@@ -27,11 +27,12 @@ const grant = (userId: string, size: number, lifetimeMs: number, now: number) =>
 const MOVES: Record<UploadState, UploadState[]> = {
   granted: ['uploaded', 'expired', 'rejected'],
   uploaded: ['granted', 'pending_review', 'verified', 'rejected'],
-  pending_review: ['approved', 'rejected'],
+  pending_review: ['approved', 'rejected', 'withdrawn'],
   verified: [],
   approved: [],
   rejected: [],
   expired: [],
+  withdrawn: [],
 };
 
 /** Deterministic, so a failure can be replayed: mulberry32. */
@@ -61,13 +62,13 @@ test('the ledger agrees with the quota query through 1500 random grants, transit
       if (r < 0.45) {
         const user = pick(users);
         const g = grant(user, 1 + Math.floor(random() * 5000), pick([60_000, 600_000, DAY]), now);
-        await repo.insertGrant(g, LOOSE);
+        await repo.grants.insert(g, LOOSE);
         uploads.push({ id: g.id, userId: user, state: 'granted' });
       } else if (r < 0.8 && uploads.length > 0) {
         const u = pick(uploads);
         const to = MOVES[u.state].length > 0 ? pick(MOVES[u.state]) : undefined;
         if (to !== undefined) {
-          assert.ok(await repo.transition(u.id, [u.state], to), `${u.state} → ${to}`);
+          assert.ok(await repo.uploads.transition(u.id, [u.state], to), `${u.state} → ${to}`);
           u.state = to;
         }
       } else {
@@ -99,7 +100,7 @@ test('a grant written by another connection on the same file is counted (PRAGMA 
   const other = new DatabaseSync(path, { timeout: 5000 }); // as another process would
   try {
     const limits: QuotaLimits = { ...LOOSE, pendingGrants: 2 };
-    await repo.insertGrant(grant('dee', 10, 600_000, now), limits); // loads dee into the ledger
+    await repo.grants.insert(grant('dee', 10, 600_000, now), limits); // loads dee into the ledger
     const g = grant('dee', 10, 600_000, now);
     other
       .prepare(
@@ -110,12 +111,12 @@ test('a grant written by another connection on the same file is counted (PRAGMA 
       .run(g.id, g.incomingKey, now, g.expiresAt, now);
     // Two pending now, one of them unknown to this process's ledger: the third must be refused.
     await assert.rejects(
-      repo.insertGrant(grant('dee', 10, 600_000, now), limits),
+      repo.grants.insert(grant('dee', 10, 600_000, now), limits),
       (e) => e instanceof ChuteError && e.code === 'quota_exceeded' && e.details?.quota === 'pendingGrants',
     );
     // And a release by the other connection is seen too.
     other.prepare(`UPDATE uploads SET state = 'rejected' WHERE id = ?`).run(g.id);
-    await repo.insertGrant(grant('dee', 10, 600_000, now), limits);
+    await repo.grants.insert(grant('dee', 10, 600_000, now), limits);
   } finally {
     other.close();
     await repo.close();
@@ -129,12 +130,14 @@ test('a transition whose transaction fails leaves the ledger as the rows are', a
   try {
     const ledger = driver.shared!('quota-ledger', () => new QuotaLedger());
     const g = grant('eve', 100, 600_000, now);
-    await repo.insertGrant(g, LOOSE);
+    await repo.grants.insert(g, LOOSE);
     // Bad input: an event payload JSON cannot encode fails insertEvent after the UPDATE ran.
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     await assert.rejects(
-      repo.transition(g.id, ['granted'], 'rejected', {}, { type: 'upload.rejected', payload: cyclic }),
+      repo.uploads.transition(g.id, ['granted'], 'rejected', {
+        event: { type: 'upload.rejected', payload: cyclic },
+      }),
     );
     const kept = ledger.get('eve');
     const rows = await readUsage(driver, 'eve', Date.now());

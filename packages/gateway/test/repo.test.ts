@@ -10,7 +10,7 @@ import {
   type QuotaLimits,
   Repo,
 } from '../src/db/index.ts';
-import { randomBase62 } from '../src/ids.ts';
+import { randomBase62 } from '../src/domain/ids.ts';
 import { type Engine, postgresEngine, sqliteEngine } from './helpers/engines.ts';
 import { newGrant } from './helpers/grants.ts';
 
@@ -96,11 +96,12 @@ for (const engine of engines) {
     test('insertGrant stores the grant as granted; getUpload reads it back', async () => {
       const user = newUser();
       const g = grant(user, { checksum: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' });
-      const u = await repo.insertGrant(g, LOOSE);
+      const u = await repo.grants.insert(g, LOOSE);
       assert.deepEqual(u, {
         id: g.id,
         userId: user,
         route: 'logo',
+        ruleHash: g.ruleHash,
         state: 'granted',
         method: 'post',
         incomingKey: g.incomingKey,
@@ -118,65 +119,81 @@ for (const engine of engines) {
         expiresAt: T0 + 600_000,
         completedAt: null,
         updatedAt: T0,
+        previousState: null,
+        reviewedBy: null,
+        reviewedAt: null,
+        reviewReason: null,
+        reviewNote: null,
+        publishedKey: null,
+        publishedAt: null,
+        retiredAt: null,
+        purgeAt: null,
+        purgedAt: null,
+        multipartId: null,
+        partSize: null,
       });
-      assert.deepEqual(await repo.getUpload(g.id), u);
-      assert.equal(await repo.getUpload('up_doesnotexist000000000'), undefined);
+      assert.deepEqual(await repo.uploads.get(g.id), u);
+      assert.equal(await repo.uploads.get('up_doesnotexist000000000'), undefined);
     });
 
     test('a 5 GiB declared size survives the round trip as a number', async () => {
-      const u = await repo.insertGrant(grant(newUser(), { declaredSize: 5 * 2 ** 30 }), LOOSE);
+      const u = await repo.grants.insert(grant(newUser(), { declaredSize: 5 * 2 ** 30 }), LOOSE);
       assert.equal(u.declaredSize, 5 * 2 ** 30);
-      assert.equal((await repo.getUpload(u.id))?.declaredSize, 5 * 2 ** 30);
+      assert.equal((await repo.uploads.get(u.id))?.declaredSize, 5 * 2 ** 30);
     });
 
     test('the same upload id twice is refused by the primary key', async () => {
       const g = grant(newUser());
-      await repo.insertGrant(g, LOOSE);
-      await assert.rejects(repo.insertGrant(g, LOOSE));
+      await repo.grants.insert(g, LOOSE);
+      await assert.rejects(repo.grants.insert(g, LOOSE));
     });
 
     test('pendingGrants 2: the third grant → quota_exceeded; released by rejection and by expiry', async () => {
       const user = newUser();
       const limits = { ...LOOSE, pendingGrants: 2 };
-      const first = await repo.insertGrant(grant(user), limits);
-      await repo.insertGrant(grant(user, { expiresAt: T0 + 120_000 }), limits);
-      await assert.rejects(repo.insertGrant(grant(user), limits), (e: unknown) => {
+      const first = await repo.grants.insert(grant(user), limits);
+      await repo.grants.insert(grant(user, { expiresAt: T0 + 120_000 }), limits);
+      await assert.rejects(repo.grants.insert(grant(user), limits), (e: unknown) => {
         assert.ok(quotaError('pendingGrants')(e));
         assert.equal((e as ChuteError).retryAfter, 120, 'retry when the first pending grant expires');
         return true;
       });
-      assert.ok(await repo.transition(first.id, ['granted'], 'rejected', { reason: 'type_mismatch' }));
-      const third = await repo.insertGrant(grant(user), limits);
-      await assert.rejects(repo.insertGrant(grant(user), limits), quotaError('pendingGrants'));
+      assert.ok(
+        await repo.uploads.transition(first.id, ['granted'], 'rejected', {
+          fields: { reason: 'type_mismatch' },
+        }),
+      );
+      const third = await repo.grants.insert(grant(user), limits);
+      await assert.rejects(repo.grants.insert(grant(user), limits), quotaError('pendingGrants'));
       // Past the 2-minute grant's deadline it no longer counts, swept or not.
       now = T0 + 121_000;
       try {
-        await repo.insertGrant(grant(user, {}, now), limits);
+        await repo.grants.insert(grant(user, {}, now), limits);
       } finally {
         now = T0;
       }
-      assert.equal((await repo.getUpload(third.id))?.state, 'granted');
+      assert.equal((await repo.uploads.get(third.id))?.state, 'granted');
     });
 
     test('bytesPerDay 1000: 600 + 500 refused; released when the 600 is rejected; window is 24 h', async () => {
       const user = newUser();
       const limits = { ...LOOSE, bytesPerDay: 1000 };
-      const big = await repo.insertGrant(grant(user, { declaredSize: 600 }), limits);
-      await assert.rejects(repo.insertGrant(grant(user, { declaredSize: 500 }), limits), (e: unknown) => {
+      const big = await repo.grants.insert(grant(user, { declaredSize: 600 }), limits);
+      await assert.rejects(repo.grants.insert(grant(user, { declaredSize: 500 }), limits), (e: unknown) => {
         assert.ok(quotaError('bytesPerDay')(e));
         assert.equal((e as ChuteError).retryAfter, 86_400);
         return true;
       });
-      await repo.insertGrant(grant(user, { declaredSize: 400 }), limits); // exactly 1000: allowed
-      await repo.transition(big.id, ['granted'], 'expired');
-      await repo.insertGrant(grant(user, { declaredSize: 500 }), limits);
+      await repo.grants.insert(grant(user, { declaredSize: 400 }), limits); // exactly 1000: allowed
+      await repo.uploads.transition(big.id, ['granted'], 'expired');
+      await repo.grants.insert(grant(user, { declaredSize: 500 }), limits);
       await assert.rejects(
-        repo.insertGrant(grant(user, { declaredSize: 200 }), limits),
+        repo.grants.insert(grant(user, { declaredSize: 200 }), limits),
         quotaError('bytesPerDay'),
       );
       now = T0 + 86_400_001;
       try {
-        await repo.insertGrant(grant(user, { declaredSize: 1000 }, now), limits);
+        await repo.grants.insert(grant(user, { declaredSize: 1000 }, now), limits);
       } finally {
         now = T0;
       }
@@ -187,23 +204,23 @@ for (const engine of engines) {
       const limits = { ...LOOSE, grantsPerMinute: 3 };
       for (let i = 0; i < 3; i++) {
         now = T0 + i * 10_000;
-        await repo.insertGrant(grant(user, {}, now), limits);
+        await repo.grants.insert(grant(user, {}, now), limits);
       }
-      await assert.rejects(repo.insertGrant(grant(user, {}, now), limits), (e: unknown) => {
+      await assert.rejects(repo.grants.insert(grant(user, {}, now), limits), (e: unknown) => {
         assert.ok(quotaError('grantsPerMinute')(e));
         assert.equal((e as ChuteError).retryAfter, 40, 'the oldest of the three leaves the window in 40 s');
         return true;
       });
       now = T0 + 60_001;
-      await repo.insertGrant(grant(user, {}, now), limits);
+      await repo.grants.insert(grant(user, {}, now), limits);
       now = T0;
     });
 
     test('a refused grant leaves no row behind', async () => {
       const user = newUser();
       const g = grant(user, { declaredSize: 2000 });
-      await assert.rejects(repo.insertGrant(g, { ...LOOSE, bytesPerDay: 1000 }), quotaError('bytesPerDay'));
-      assert.equal(await repo.getUpload(g.id), undefined);
+      await assert.rejects(repo.grants.insert(g, { ...LOOSE, bytesPerDay: 1000 }), quotaError('bytesPerDay'));
+      assert.equal(await repo.uploads.get(g.id), undefined);
     });
 
     test('30 concurrent grants from two instances against pendingGrants 5 admit exactly 5', async () => {
@@ -212,13 +229,13 @@ for (const engine of engines) {
       try {
         const limits = { ...LOOSE, pendingGrants: 5 };
         const results = await Promise.allSettled(
-          Array.from({ length: 30 }, (_, i) => (i % 2 ? repo : other).insertGrant(grant(user), limits)),
+          Array.from({ length: 30 }, (_, i) => (i % 2 ? repo : other).grants.insert(grant(user), limits)),
         );
         const admitted = results.filter((r) => r.status === 'fulfilled');
         const refused = results.filter((r) => r.status === 'rejected');
         assert.equal(admitted.length, 5);
         for (const r of refused) assert.ok(quotaError('pendingGrants')(r.reason), String(r.reason));
-        const page = await repo.listUploads({ userId: user });
+        const page = await repo.uploads.list({ userId: user });
         assert.equal(page.items.length, 5);
       } finally {
         await other.close();
@@ -234,12 +251,12 @@ for (const engine of engines) {
       test(`20 concurrent grants of one user against ${quota} admit exactly ${admits}`, async () => {
         const user = newUser();
         const results = await Promise.allSettled(
-          Array.from({ length: 20 }, () => repo.insertGrant(grant(user), limits)),
+          Array.from({ length: 20 }, () => repo.grants.insert(grant(user), limits)),
         );
         assert.equal(results.filter((r) => r.status === 'fulfilled').length, admits);
         for (const r of results)
           if (r.status === 'rejected') assert.ok(quotaError(quota)(r.reason), String(r.reason));
-        assert.equal((await repo.listUploads({ userId: user })).items.length, admits);
+        assert.equal((await repo.uploads.list({ userId: user })).items.length, admits);
       });
     }
 
@@ -247,7 +264,7 @@ for (const engine of engines) {
       const users = Array.from({ length: 12 }, newUser);
       const results = await Promise.allSettled(
         users.map((u, i) =>
-          repo.insertGrant(grant(u, { declaredSize: i % 3 === 0 ? 5000 : 10 }), {
+          repo.grants.insert(grant(u, { declaredSize: i % 3 === 0 ? 5000 : 10 }), {
             ...LOOSE,
             bytesPerDay: 1000,
           }),
@@ -261,53 +278,58 @@ for (const engine of engines) {
     });
 
     test('transition is a compare-and-set: a second complete from granted does nothing', async () => {
-      const u = await repo.insertGrant(grant(newUser()), LOOSE);
+      const u = await repo.grants.insert(grant(newUser()), LOOSE);
       now = T0 + 5000;
-      const moved = await repo.transition(u.id, ['granted'], 'uploaded', { size: 1000, completedAt: now });
+      const moved = await repo.uploads.transition(u.id, ['granted'], 'uploaded', {
+        fields: {
+          size: 1000,
+          completedAt: now,
+        },
+      });
       assert.equal(moved?.state, 'uploaded');
       assert.equal(moved?.size, 1000);
       assert.equal(moved?.completedAt, T0 + 5000);
       assert.equal(moved?.updatedAt, T0 + 5000);
-      assert.equal(await repo.transition(u.id, ['granted'], 'uploaded'), undefined);
-      assert.equal(await repo.transition('up_nosuchupload000000000', ['granted'], 'uploaded'), undefined);
+      assert.equal(await repo.uploads.transition(u.id, ['granted'], 'uploaded'), undefined);
+      assert.equal(
+        await repo.uploads.transition('up_nosuchupload000000000', ['granted'], 'uploaded'),
+        undefined,
+      );
       now = T0;
     });
 
     test('of 10 concurrent transitions from granted, exactly one happens and writes its event', async () => {
-      const u = await repo.insertGrant(grant(newUser()), LOOSE);
+      const u = await repo.grants.insert(grant(newUser()), LOOSE);
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          repo.transition(
-            u.id,
-            ['granted', 'uploaded'],
-            'verified',
-            { detectedType: `image/png`, width: i },
-            {
+          repo.uploads.transition(u.id, ['granted', 'uploaded'], 'verified', {
+            fields: { detectedType: `image/png`, width: i },
+            event: {
               type: 'upload.verified',
               uploadId: u.id,
               payload: { id: u.id, attempt: i },
             },
-          ),
+          }),
         ),
       );
       const winners = results.filter((r) => r !== undefined);
       assert.equal(winners.length, 1);
-      const due = (await repo.dueEvents(1000)).filter((e) => e.uploadId === u.id);
+      const due = await repo.outbox.forUpload(u.id);
       assert.equal(due.length, 1, 'the losers wrote no event');
       assert.equal((due[0]?.payload as { attempt?: number } | undefined)?.attempt, winners[0]?.width);
     });
 
     test('transition refuses a field outside the allow-list ("constructor", "userId")', async () => {
-      const u = await repo.insertGrant(grant(newUser()), LOOSE);
+      const u = await repo.grants.insert(grant(newUser()), LOOSE);
       await assert.rejects(
-        repo.transition(u.id, ['granted'], 'verified', { constructor: 'x' } as never),
+        repo.uploads.transition(u.id, ['granted'], 'verified', { fields: { constructor: 'x' } as never }),
         TypeError,
       );
       await assert.rejects(
-        repo.transition(u.id, ['granted'], 'verified', { userId: 'mallory' } as never),
+        repo.uploads.transition(u.id, ['granted'], 'verified', { fields: { userId: 'mallory' } as never }),
         TypeError,
       );
-      assert.equal((await repo.getUpload(u.id))?.state, 'granted');
+      assert.equal((await repo.uploads.get(u.id))?.state, 'granted');
     });
 
     test('listUploads: own only, newest first, state filter, pages across equal created_at', async () => {
@@ -316,17 +338,17 @@ for (const engine of engines) {
       const ids: string[] = [];
       for (let i = 0; i < 7; i++) {
         now = T0 + Math.floor(i / 2) * 1000; // pairs share a timestamp: the id breaks the tie
-        ids.push((await repo.insertGrant(grant(alice, {}, now), LOOSE)).id);
+        ids.push((await repo.grants.insert(grant(alice, {}, now), LOOSE)).id);
       }
-      await repo.insertGrant(grant(bob), LOOSE);
+      await repo.grants.insert(grant(bob), LOOSE);
       now = T0;
-      await repo.transition(ids[0]!, ['granted'], 'rejected', { reason: 'too_large' });
+      await repo.uploads.transition(ids[0]!, ['granted'], 'rejected', { fields: { reason: 'too_large' } });
 
       const seen: string[] = [];
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const page = await repo.listUploads({ userId: alice, limit: 3, cursor });
+        const page = await repo.uploads.list({ userId: alice, limit: 3, cursor });
         seen.push(...page.items.map((u) => u.id));
         cursor = page.nextCursor;
         pages++;
@@ -334,64 +356,65 @@ for (const engine of engines) {
       assert.equal(pages, 3);
       assert.equal(new Set(seen).size, 7, 'no upload twice, none missed');
       assert.deepEqual(new Set(seen), new Set(ids));
-      const created = await Promise.all(seen.map(async (id) => (await repo.getUpload(id))!.createdAt));
+      const created = await Promise.all(seen.map(async (id) => (await repo.uploads.get(id))!.createdAt));
       assert.deepEqual(
         created,
         [...created].sort((a, b) => b - a),
         'newest first',
       );
 
-      const rejected = await repo.listUploads({ userId: alice, states: ['rejected'] });
+      const rejected = await repo.uploads.list({ userId: alice, states: ['rejected'] });
       assert.deepEqual(
         rejected.items.map((u) => u.id),
         [ids[0]],
       );
-      const all = await repo.listUploads({ limit: 100 });
+      const all = await repo.uploads.list({ limit: 100 });
       assert.ok(all.items.some((u) => u.userId === bob) && all.items.some((u) => u.userId === alice));
     });
 
     test('listUploads refuses a forged cursor and limit 0 or 101', async () => {
       const bad = (e: unknown) => e instanceof ChuteError && e.code === 'invalid_request';
-      await assert.rejects(repo.listUploads({ cursor: 'not-a-cursor' }), bad);
-      await assert.rejects(repo.listUploads({ cursor: Buffer.from('[1,2]').toString('base64url') }), bad);
-      await assert.rejects(repo.listUploads({ limit: 0 }), bad);
-      await assert.rejects(repo.listUploads({ limit: 101 }), bad);
+      await assert.rejects(repo.uploads.list({ cursor: 'not-a-cursor' }), bad);
+      await assert.rejects(repo.uploads.list({ cursor: Buffer.from('[1,2]').toString('base64url') }), bad);
+      await assert.rejects(repo.uploads.list({ limit: 0 }), bad);
+      await assert.rejects(repo.uploads.list({ limit: 101 }), bad);
     });
 
     test('findExpired returns only granted uploads past the deadline, oldest first', async () => {
       const user = newUser();
       const far = T0 + 10 * 86_400_000; // later than every other test's grants
-      const a = await repo.insertGrant(grant(user, { expiresAt: far + 2000 }), LOOSE);
-      const b = await repo.insertGrant(grant(user, { expiresAt: far + 1000 }), LOOSE);
-      const c = await repo.insertGrant(grant(user, { expiresAt: far + 1500 }), LOOSE);
-      await repo.insertGrant(grant(user, { expiresAt: far + 60_000 }), LOOSE);
-      await repo.transition(c.id, ['granted'], 'uploaded');
-      const expired = (await repo.findExpired(far + 3000, 1000)).filter((u) => u.userId === user);
+      const a = await repo.grants.insert(grant(user, { expiresAt: far + 2000 }), LOOSE);
+      const b = await repo.grants.insert(grant(user, { expiresAt: far + 1000 }), LOOSE);
+      const c = await repo.grants.insert(grant(user, { expiresAt: far + 1500 }), LOOSE);
+      await repo.grants.insert(grant(user, { expiresAt: far + 60_000 }), LOOSE);
+      await repo.uploads.transition(c.id, ['granted'], 'uploaded');
+      const expired = (await repo.uploads.findExpired(far + 3000, 1000)).filter((u) => u.userId === user);
       assert.deepEqual(
         expired.map((u) => u.id),
         [b.id, a.id],
       );
-      assert.ok(await repo.transition(b.id, ['granted'], 'expired'));
+      assert.ok(await repo.uploads.transition(b.id, ['granted'], 'expired'));
       assert.equal(
-        await repo.transition(b.id, ['granted'], 'expired'),
+        await repo.uploads.transition(b.id, ['granted'], 'expired'),
         undefined,
         'sweeping twice is a no-op',
       );
     });
 
-    test('events: appended, due, retried later, delivered once', async () => {
-      const id = await repo.appendEvent({ type: 'test.ping', payload: { n: 1, s: 'é' } });
-      const due = () => repo.dueEvents(1000).then((es) => es.filter((e) => e.id === id));
-      const [ev] = await due();
-      assert.deepEqual(ev?.payload, { n: 1, s: 'é' });
-      assert.equal(ev?.attempts, 0);
-      await repo.recordAttempt(id, { delivered: false, retryAt: T0 + 30_000 });
-      assert.deepEqual(await due(), [], 'not due before retryAt');
-      now = T0 + 30_000;
-      assert.equal((await due())[0]?.attempts, 1);
-      await repo.recordAttempt(id, { delivered: true });
-      assert.deepEqual(await due(), []);
-      now = T0;
+    test('events: appended, read back per upload in the order they were written', async () => {
+      const uploadId = `up_${randomBase62(22)}`;
+      const ids: string[] = [];
+      for (let n = 0; n < 5; n++) {
+        ids.push(await repo.outbox.append({ type: 'test.ping', uploadId, payload: { n, s: 'é' } }));
+      }
+      const events = await repo.outbox.forUpload(uploadId);
+      assert.deepEqual(
+        events.map((e) => e.id),
+        ids,
+      );
+      assert.deepEqual(events[0]?.payload, { n: 0, s: 'é' });
+      assert.equal(events[0]?.createdAt, T0);
+      assert.deepEqual(await repo.outbox.forUpload(`up_${randomBase62(22)}`), []);
     });
   });
 }

@@ -6,11 +6,13 @@ import {
   defineRoutes,
   postConditions,
   postFields,
+  publishedKey,
+  publishRule,
   putSignedHeaders,
   type RouteRule,
   route,
   routeFromSpec,
-} from '../src/routes/index.ts';
+} from '../src/rules/index.ts';
 
 const logo = route('logo')
   .types('image/png', 'image/jpeg', 'image/webp', 'image/gif')
@@ -21,7 +23,7 @@ const logo = route('logo')
 
 const isCode = (code: GatewayErrorCode) => (e: unknown) => e instanceof ChuteError && e.code === code;
 
-test('the logo route: types, 1 B..20 MB, post by default, image limits, review, 10 min grants', () => {
+test('the logo route: types, 1 B..20 MB, post by default, image limits, review (default reasons, 7 d retention, published), 10 min grants', () => {
   assert.deepEqual(logo, {
     name: 'logo',
     types: ['image/png', 'image/jpeg', 'image/webp', 'image/gif'],
@@ -31,6 +33,10 @@ test('the logo route: types, 1 B..20 MB, post by default, image limits, review, 
     image: { maxWidth: 4096, maxHeight: 4096 },
     metadata: {},
     review: true,
+    rejectReasons: ['inappropriate', 'low_quality', 'wrong_subject', 'other'],
+    rejectedRetentionMs: 7 * 86_400_000,
+    publish: { key: 'published/{route}/{userId}/{uploadId}', keepOne: false },
+    multipart: undefined,
     lifetimeMs: 600_000,
   });
   assert.ok(Object.isFrozen(logo) && Object.isFrozen(logo.types) && Object.isFrozen(logo.image));
@@ -65,7 +71,10 @@ test('builder refuses a bad route name, type pattern, */*, size above 5 GiB, min
   assert.throws(() => route('Logo/x'), TypeError);
   assert.throws(() => route('a').types('png' as 'image/png'), TypeError);
   assert.throws(() => route('a').types('*/*'), TypeError);
-  assert.throws(() => route('a').maxSize('6GiB'), RangeError);
+  assert.throws(() => route('a').types('image/png').maxSize('6GiB').build(), /above 5 GiB needs multipart/);
+  assert.equal(route('a').types('image/png').maxSize('6GiB').multipart().build().maxSize, 6 * 2 ** 30);
+  assert.throws(() => route('a').maxSize('6TiB'), /at most 5 TiB/);
+  assert.throws(() => route('a').multipart({ threshold: '1MiB' }), /between 5 MiB and 5 GiB/);
   assert.throws(() => route('a').maxSize(0), RangeError);
   assert.throws(() => route('a').types('image/png').maxSize('1KB').minSize('2KB').build(), /minSize/);
 });
@@ -234,4 +243,45 @@ test('putSignedHeaders signs type, length, owner metadata; checksum only when de
   });
   const sum = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
   assert.equal(putSignedHeaders(logo, { ...base, checksum: sum })['x-amz-checksum-sha256'], sum);
+});
+
+test('review options and publish templates: defaults, and every bad input refused where it is written', () => {
+  const base = () => route('logo').types('image/png').maxSize('1MB');
+  const r = base()
+    .review({ reasons: ['blurry', 'blurry', 'off_brand'], retention: '1h' })
+    .build();
+  assert.deepEqual(r.rejectReasons, ['blurry', 'off_brand']);
+  assert.equal(r.rejectedRetentionMs, 3_600_000);
+  assert.deepEqual(r.publish, { key: 'published/{route}/{userId}/{uploadId}', keepOne: false });
+  assert.equal(base().build().publish, undefined, 'no review, no publish: nothing is published');
+  assert.deepEqual(base().publish({ key: 'a/{userId}/current', keepOne: true }).build().publish, {
+    key: 'a/{userId}/current',
+    keepOne: true,
+  });
+  const bad: [() => unknown, RegExp][] = [
+    [() => base().review({ reasons: [] }), /at least one reason/],
+    [() => base().review({ reasons: ['Bad Reason'] }), /review reason/],
+    [() => base().review({ retention: '400d' }), /at most 365d/],
+    [() => base().review({ retention: 'soon' as '1h' }), /invalid duration/],
+    [() => base().review({ reason: ['x'] } as never), /unknown review option/],
+    [() => base().publish({ key: 'published/{uploadId}' }), /must contain \{userId\}/],
+    [() => base().publish({ key: 'p/{userId}/{name}' }), /unknown placeholder \{name\}/],
+    [() => base().publish({ key: 'p/{userId}/../x/{uploadId}' }), /without empty, \. or \.\. segments/],
+    [() => base().publish({ key: '/p/{userId}/{uploadId}' }), /relative key/],
+    [() => base().publish({ key: 'p//{userId}/{uploadId}' }), /relative key/],
+    [() => base().publish({ key: 'files/{userId}/{uploadId}' }), /must not start with incoming\/ or files\//],
+    [() => base().publish({ key: 'incoming/{userId}/{uploadId}' }), /must not start with/],
+    [() => base().publish({ key: 'p/{userId}/a b/{uploadId}' }), /use only/],
+    [() => base().publish({ key: 'p/{userId}/%2e%2e/{uploadId}' }), /use only/],
+    [() => base().publish({ key: 'p/{userId}/current' }), /set keepOne/],
+  ];
+  for (const [make, message] of bad) assert.throws(make, message);
+});
+
+test('publishedKey fills the template and refuses unsafe parts', () => {
+  const rule = publishRule('t', { key: 'x/{route}/{userId}/{uploadId}' });
+  const id = 'up_0000000000000000000000';
+  assert.equal(publishedKey(rule, { route: 'logo', userId: 'alice', uploadId: id }), `x/logo/alice/${id}`);
+  assert.throws(() => publishedKey(rule, { route: 'logo', userId: '../bob', uploadId: id }), /unsafe/);
+  assert.throws(() => publishedKey(rule, { route: 'logo', userId: 'alice', uploadId: 'up_x' }), /unsafe/);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDuration } from '../src/duration.ts';
-import { formatSize, parseSize } from '../src/size.ts';
+import { parseDuration } from '../src/units/duration.ts';
+import { formatSize, parseSize } from '../src/units/size.ts';
 
 test('parseSize: decimal KB/MB/GB, binary KiB/MiB/GiB, case-insensitive but for the i', () => {
   assert.equal(parseSize('20MB'), 20_000_000);

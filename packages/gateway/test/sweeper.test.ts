@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Repo } from '../src/db/repo.ts';
-import { incomingKey, newUploadId } from '../src/ids.ts';
+import { incomingKey, newUploadId } from '../src/domain/ids.ts';
 import { type Engine, postgresEngine, sqliteEngine } from './helpers/engines.ts';
+import { LOGO_RULE_HASH } from './helpers/grants.ts';
 
 const LIMITS = { pendingGrants: 100, bytesPerDay: 1e12, grantsPerMinute: 1000 };
 
@@ -36,18 +37,18 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       const inside = new Promise<void>((r) => {
         entered = r;
       });
-      const first = repo.exclusive('sweeper', async () => {
+      const first = repo.locks.exclusive('sweeper', async () => {
         entered();
         await held;
       });
       await inside;
-      const second = await other.exclusive('sweeper', async () => {});
+      const second = await other.locks.exclusive('sweeper', async () => {});
       release();
       assert.equal(await first, true);
       // SQLite is one process's file: there is no other instance to exclude, so both run.
       assert.equal(second, engine.name === 'sqlite');
       assert.equal(
-        await other.exclusive('sweeper', async () => {}),
+        await other.locks.exclusive('sweeper', async () => {}),
         true,
         'free again after the first finished',
       );
@@ -56,11 +57,12 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
     test('findStale finds an `uploaded` claim older than the cutoff; the CAS hands it back once', async (t) => {
       if (engine.skip) return t.skip(engine.skip);
       const id = newUploadId();
-      await repo.insertGrant(
+      await repo.grants.insert(
         {
           id,
           userId: 'u1',
           route: 'logo',
+          ruleHash: LOGO_RULE_HASH,
           method: 'put',
           incomingKey: incomingKey('u1', id),
           filename: 'a.png',
@@ -70,18 +72,18 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
         },
         LIMITS,
       );
-      await repo.transition(id, ['granted'], 'uploaded');
-      assert.deepEqual(await repo.findStale('uploaded', clock.now - 1000), []);
+      await repo.uploads.transition(id, ['granted'], 'uploaded');
+      assert.deepEqual(await repo.uploads.findStale('uploaded', clock.now - 1000), []);
       clock.now += 3_600_000;
-      const stale = await repo.findStale('uploaded', clock.now - 1000);
+      const stale = await repo.uploads.findStale('uploaded', clock.now - 1000);
       assert.deepEqual(
         stale.map((u) => u.id),
         [id],
       );
-      assert.equal((await repo.transition(id, ['uploaded'], 'granted'))?.state, 'granted');
-      assert.equal(await repo.transition(id, ['uploaded'], 'granted'), undefined);
+      assert.equal((await repo.uploads.transition(id, ['uploaded'], 'granted'))?.state, 'granted');
+      assert.equal(await repo.uploads.transition(id, ['uploaded'], 'granted'), undefined);
       assert.deepEqual(
-        (await repo.getUploads([id, 'up_0000000000000000000000'])).map((u) => u.id),
+        (await repo.uploads.getMany([id, 'up_0000000000000000000000'])).map((u) => u.id),
         [id],
       );
     });
@@ -92,11 +94,12 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       const results = await Promise.allSettled(
         Array.from({ length: 10 }, () => {
           const id = newUploadId();
-          return repo.insertGrant(
+          return repo.grants.insert(
             {
               id,
               userId: user,
               route: 'logo',
+              ruleHash: LOGO_RULE_HASH,
               method: 'post',
               incomingKey: incomingKey(user, id),
               filename: 'a.png',

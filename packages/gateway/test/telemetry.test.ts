@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { createGateway, type Gateway } from '../src/app.ts';
 import { mintToken } from '../src/auth/mint.ts';
 import { parseConfig, redactConfig } from '../src/config/parse.ts';
+import { createGateway, type Gateway } from '../src/gateway.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 import { ROUTES } from './helpers/e2e.ts';
 import { sqliteEngine } from './helpers/engines.ts';
@@ -36,7 +36,7 @@ before(async () => {
     sweep: false,
     processMetrics: false,
   });
-  gw.deps.logger.info({ config: redactConfig(config) }, 'config');
+  gw.services.logger.info({ config: redactConfig(config) }, 'config');
 });
 after(async () => {
   await gw.close();

@@ -222,6 +222,25 @@ describe('actual cross-origin requests', () => {
     await env.s3.send(new PutBucketCorsCommand({ Bucket: 'site', CORSConfiguration: { CORSRules: RULES } }));
   });
 
+  test('the preflight of a presigned PUT URL (its X-Amz-* query signed for PUT) is answered by the CORS rules', async () => {
+    const signed = await getSignedUrl(env.s3, new PutObjectCommand({ Bucket: 'site', Key: 'pre.txt' }), {
+      expiresIn: 60,
+    });
+    const url = new URL(signed);
+    const res = await preflight(`${url.pathname}${url.search}`, {
+      origin: 'https://app.example',
+      'access-control-request-method': 'PUT',
+      'access-control-request-headers': 'content-type',
+    });
+    assert.equal(res.status, 200, await res.text());
+    assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example');
+    const denied = await preflight(`${url.pathname}${url.search}`, {
+      origin: 'https://evil.example',
+      'access-control-request-method': 'PUT',
+    });
+    assert.equal(denied.status, 403);
+  });
+
   test('a presigned PUT from an allowed origin exposes ETag', async () => {
     const signed = await getSignedUrl(env.s3, new PutObjectCommand({ Bucket: 'site', Key: 'put.txt' }), {
       expiresIn: 60,

@@ -1,9 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { GatewayConfig } from '../config/parse.ts';
-import { randomBase62 } from '../ids.ts';
+import { randomBase62 } from '../domain/ids.ts';
 import type { Principal } from './principal.ts';
+import type { ApiKeySettings } from './settings.ts';
 
-export type ApiKeyConfig = GatewayConfig['auth']['apiKeys'][number];
+export type ApiKeyConfig = ApiKeySettings;
+
+/** What the config keeps of an API key: its SHA-256, lowercase hex. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
 
 export const API_KEY_PREFIX = 'ck_';
 
@@ -28,5 +33,5 @@ export function createApiKeyVerifier(keys: readonly ApiKeyConfig[]): (key: strin
 /** A new API key (shown once) and the hash to put in the config (`secretHash`). */
 export function newApiKey(): { key: string; secretHash: string } {
   const key = `${API_KEY_PREFIX}${randomBase62(40)}`;
-  return { key, secretHash: createHash('sha256').update(key).digest('hex') };
+  return { key, secretHash: hashApiKey(key) };
 }

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ChuteError } from '@chute/errors';
-import type { GatewayConfig } from '../config/parse.ts';
 import { API_KEY_PREFIX, createApiKeyVerifier } from './api-keys.ts';
 import { unauthenticated } from './errors.ts';
 import { createJwtVerifier } from './jwt.ts';
 import type { Principal } from './principal.ts';
+import type { AuthSettings } from './settings.ts';
 
 /** Request headers from node:http or fetch. */
 export type HeaderSource = Headers | IncomingHttpHeaders;
@@ -31,7 +31,7 @@ export interface Authenticator {
  * `Authorization: Bearer <jwt>`, `Authorization: Bearer ck_…` or `X-Api-Key: ck_…`. No
  * credentials → 401: the gateway never grants to anonymous users.
  */
-export function createAuthenticator(auth: GatewayConfig['auth']): Authenticator {
+export function createAuthenticator(auth: AuthSettings): Authenticator {
   const verifyJwt = auth.jwt === undefined ? undefined : createJwtVerifier(auth.jwt);
   const verifyKey = createApiKeyVerifier(auth.apiKeys);
 

@@ -1,4 +1,10 @@
-export { API_KEY_PREFIX, type ApiKeyConfig, createApiKeyVerifier, newApiKey } from './api-keys.ts';
+export {
+  API_KEY_PREFIX,
+  type ApiKeyConfig,
+  createApiKeyVerifier,
+  hashApiKey,
+  newApiKey,
+} from './api-keys.ts';
 export { type Authenticator, createAuthenticator, type HeaderSource } from './authenticate.ts';
 export { unauthenticated } from './errors.ts';
 export { createJwtVerifier, type JwtConfig, type JwtVerifier } from './jwt.ts';
@@ -12,3 +18,4 @@ export {
   requireRole,
   roleFromClaim,
 } from './principal.ts';
+export type { ApiKeySettings, AuthSettings, JwtSettings } from './settings.ts';

@@ -1,12 +1,12 @@
 import type { webcrypto } from 'node:crypto';
 import { ChuteError } from '@chute/errors';
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import type { GatewayConfig } from '../config/parse.ts';
-import { isUserId } from '../ids.ts';
+import { isUserId } from '../domain/ids.ts';
 import { unauthenticated } from './errors.ts';
 import { type Principal, readClaim, roleFromClaim } from './principal.ts';
+import type { JwtSettings } from './settings.ts';
 
-export type JwtConfig = NonNullable<GatewayConfig['auth']['jwt']>;
+export type JwtConfig = JwtSettings;
 
 /**
  * Algorithms accepted per key source. An allow-list, never the token's own `alg`: `none` is

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { assertUserId } from '../ids.ts';
+import { assertUserId } from '../domain/ids.ts';
 import type { Role } from './principal.ts';
 
 export interface MintOptions {

@@ -1,5 +1,5 @@
 import { ChuteError } from '@chute/errors';
-import { ROLES, type Role } from '../config/schema.ts';
+import { ROLES, type Role } from './roles.ts';
 
 export { ROLES, type Role };
 

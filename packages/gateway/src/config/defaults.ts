@@ -24,4 +24,12 @@ export const DEFAULTS = {
      */
     graceMs: 5 * 60_000,
   },
+  webhooks: {
+    /** Per delivery attempt. */
+    timeout: '10s',
+    /** After the first attempt fails: 7 attempts over ~18 h (±20 % jitter each), then dead-letter. */
+    retrySchedule: ['5s', '5m', '30m', '2h', '5h', '10h'],
+    interval: '1s',
+    concurrency: 8,
+  },
 } as const;

@@ -6,4 +6,3 @@ export {
   parseConfig,
   redactConfig,
 } from './parse.ts';
-export { ROLES, type Role, sha256Hex } from './schema.ts';

@@ -1,8 +1,22 @@
 import { z } from 'zod';
-import type { RouteRule } from '../routes/rule.ts';
+import type { AuthSettings } from '../auth/settings.ts';
+import type { RouteRule } from '../rules/rule.ts';
+import type { StorageSettings } from '../storage/types.ts';
+import type { WebhookSettings } from '../webhooks/settings.ts';
 import { configSchema } from './schema.ts';
 
 export type GatewayConfig = z.output<typeof configSchema>;
+
+/**
+ * The parts take their own settings types, not the schema's (the config depends on them, not the
+ * other way round); this fails to type-check when the schema stops producing what they ask for.
+ */
+type Provides<T extends U, U> = T;
+export type SchemaProvides = [
+  Provides<GatewayConfig['auth'], AuthSettings>,
+  Provides<GatewayConfig['storage'], StorageSettings>,
+  Provides<GatewayConfig['webhooks'], WebhookSettings>,
+];
 /** What a config file or a TS config object may contain before defaults are applied. */
 export type GatewayConfigInput = z.input<typeof configSchema>;
 
@@ -53,6 +67,15 @@ export function redactConfig(config: GatewayConfig): Record<string, unknown> {
         role: k.role,
         user: k.user,
         secretHash: REDACTED,
+      })),
+    },
+    webhooks: {
+      ...config.webhooks,
+      // A receiver's URL may carry a token of its own (path or query): only its origin is logged.
+      endpoints: config.webhooks.endpoints.map((e) => ({
+        ...e,
+        url: `${new URL(e.url).origin}/${REDACTED}`,
+        secret: REDACTED,
       })),
     },
     routes: Object.fromEntries([...config.routes].map(([name, rule]): [string, RouteRule] => [name, rule])),

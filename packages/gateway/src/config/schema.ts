@@ -1,10 +1,12 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { isUserId } from '../ids.ts';
-import { type CompleteRoute, defineRoutes } from '../routes/builder.ts';
-import { type RouteSpec, routeFromSpec } from '../routes/spec.ts';
-import { parseSize } from '../size.ts';
+import { hashApiKey } from '../auth/api-keys.ts';
+import { ROLES } from '../auth/roles.ts';
+import { isUserId } from '../domain/ids.ts';
+import { type CompleteRoute, defineRoutes } from '../rules/builder.ts';
+import { type RouteSpec, routeFromSpec } from '../rules/spec.ts';
+import { parseSize } from '../units/size.ts';
 import { DEFAULTS } from './defaults.ts';
+import { webhooksSchema } from './webhooks.ts';
 
 /** Runs a builder-style parser inside zod, turning its thrown message into a zod issue. */
 function via<I, O>(fn: (input: I) => O) {
@@ -21,8 +23,6 @@ function via<I, O>(fn: (input: I) => O) {
 /** Sizes in config are strings with a unit ("1GB"); a bare number is refused as ambiguous. */
 const size = z.string().transform(via(parseSize));
 
-export const ROLES = ['uploader', 'reviewer', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
 const role = z.enum(ROLES);
 
 const jwt = z
@@ -66,13 +66,9 @@ const apiKey = z
     id: k.id,
     role: k.role,
     user: k.user ?? k.id,
-    secretHash: 'secretHash' in k ? k.secretHash : sha256Hex(k.key),
+    secretHash: 'secretHash' in k ? k.secretHash : hashApiKey(k.key),
   }))
   .refine((k) => isUserId(k.user), 'the key id is not a valid user id; set user');
-
-export function sha256Hex(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
-}
 
 const routeSpec = z.strictObject({
   name: z.string(),
@@ -82,7 +78,14 @@ const routeSpec = z.strictObject({
   method: z.enum(['post', 'put']).optional(),
   image: z.strictObject({ maxWidth: z.number().optional(), maxHeight: z.number().optional() }).optional(),
   metadata: z.record(z.string(), z.string()).optional(),
-  review: z.boolean().optional(),
+  review: z
+    .union([
+      z.boolean(),
+      z.strictObject({ reasons: z.array(z.string()).optional(), retention: z.string().optional() }),
+    ])
+    .optional(),
+  publish: z.strictObject({ key: z.string().optional(), keepOne: z.boolean().optional() }).optional(),
+  multipart: z.union([z.boolean(), z.strictObject({ threshold: z.string().optional() })]).optional(),
   lifetime: z.string().optional(),
 });
 
@@ -172,5 +175,6 @@ export const configSchema = z.strictObject({
       graceMs: z.number().int().min(0).default(DEFAULTS.sweeper.graceMs),
     })
     .prefault({}),
+  webhooks: webhooksSchema,
   routes,
 });

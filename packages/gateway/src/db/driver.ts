@@ -24,6 +24,31 @@ export interface Driver extends Executor {
    */
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
   /**
+   * How many write transactions are worth running at once: 1 where the engine has a single
+   * writer (SQLite), more where transactions of different rows proceed side by side (PostgreSQL).
+   */
+  readonly writers: number;
+  /**
+   * Takes the named lock for the rest of `tx`, waiting for it; released by COMMIT or ROLLBACK, and
+   * by the connection closing if the process dies. PostgreSQL: a transaction-scoped advisory lock,
+   * per schema. SQLite: the write transaction already excludes every other writer.
+   */
+  lock(tx: Executor, name: string): Promise<void>;
+  /**
+   * Runs `fn` only while holding the named lock, without waiting for it: resolves to false, not
+   * running `fn`, when another instance holds it. `fn` uses the driver, not a transaction.
+   * PostgreSQL: lock() in a transaction of its own that lasts as long as `fn`. SQLite: a database
+   * file belongs to one process, so there is no other instance to exclude, and a transaction held
+   * open would block `fn`'s own statements behind it.
+   */
+  exclusive(name: string, fn: () => Promise<void>): Promise<boolean>;
+  /**
+   * For `tx` only: COMMIT without waiting for the log to reach the disk (a crash may lose the
+   * transaction, never corrupt). PostgreSQL: `synchronous_commit = off`. SQLite's WAL at
+   * `synchronous = NORMAL` never syncs on COMMIT anyway.
+   */
+  relaxDurability(tx: Executor): Promise<void>;
+  /**
    * SQLite only: state kept with the connection, made by `make` on first ask and shared by every
    * driver on that connection (one per file and process), so that all writers in this process
    * see it. PostgreSQL has no such single writer and does not offer it.

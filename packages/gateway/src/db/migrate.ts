@@ -13,11 +13,9 @@ export async function migrate(
   now: number = Date.now(),
 ): Promise<number[]> {
   return driver.transaction(async (tx) => {
-    if (driver.dialect === 'postgres') {
-      // Two instances starting together would both CREATE … IF NOT EXISTS and one would fail on
-      // PostgreSQL's catalog; the advisory lock (per schema) makes the second wait instead.
-      await tx.exec("SELECT pg_advisory_xact_lock(hashtext('chute.migrate.' || current_schema()))");
-    }
+    // Two instances starting together would both CREATE … IF NOT EXISTS and one would fail on
+    // PostgreSQL's catalog; the lock makes the second wait instead.
+    await driver.lock(tx, 'migrate');
     await tx.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
     );

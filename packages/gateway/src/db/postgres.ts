@@ -30,6 +30,11 @@ export interface PostgresOptions {
  */
 export class PostgresDriver implements Driver {
   readonly dialect = 'postgres';
+  /**
+   * Write transactions worth running at once: a batch spends most of its time waiting on round
+   * trips, and batches of different users do not wait for each other.
+   */
+  readonly writers = 3;
   readonly #pool: pg.Pool;
 
   private constructor(pool: pg.Pool) {
@@ -98,6 +103,27 @@ export class PostgresDriver implements Driver {
     } finally {
       client.release(broken);
     }
+  }
+
+  // Per schema, so test runs (and tenants) in one database never exclude each other.
+  async lock(tx: Executor, name: string): Promise<void> {
+    await tx.all("SELECT pg_advisory_xact_lock(hashtext('chute.' || ? || '.' || current_schema()))", [name]);
+  }
+
+  exclusive(name: string, fn: () => Promise<void>): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const [row] = await tx.all<{ locked: boolean }>(
+        "SELECT pg_try_advisory_xact_lock(hashtext('chute.' || ? || '.' || current_schema())) AS locked",
+        [name],
+      );
+      if (row?.locked !== true) return false;
+      await fn();
+      return true;
+    });
+  }
+
+  async relaxDurability(tx: Executor): Promise<void> {
+    await tx.exec('SET LOCAL synchronous_commit = off');
   }
 
   async close(): Promise<void> {

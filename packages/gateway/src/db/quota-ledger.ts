@@ -13,7 +13,8 @@ export interface LedgerRow {
 /** Users whose last day is kept; the least recently used one is dropped past this (and reloaded). */
 const MAX_USERS = 10_000;
 
-const released = (state: UploadState) => state === 'rejected' || state === 'expired';
+/** States whose bytes no longer count against the day's quota (their file is gone or going). */
+const released = (state: UploadState) => state === 'rejected' || state === 'expired' || state === 'withdrawn';
 
 /**
  * One user's last 24 h of grants, oldest first, with the sums `readUsage` would compute kept up

@@ -1,5 +1,5 @@
 import { ChuteError } from '@chute/errors';
-import { formatSize } from '../size.ts';
+import { formatSize } from '../units/size.ts';
 import type { Executor } from './driver.ts';
 import type { LedgerRow } from './quota-ledger.ts';
 import type { QuotaLimits, UploadState } from './types.ts';
@@ -13,7 +13,7 @@ export const DAY = 24 * 60 * MINUTE;
  * cannot drift from the uploads (no release to forget, none applied twice).
  *
  * - pending: grants in state `granted` not yet past expires_at (an unswept expired grant does not count);
- * - bytes: declared bytes granted in the last 24 h, except rejected and expired ones;
+ * - bytes: declared bytes granted in the last 24 h, except rejected, expired and withdrawn ones;
  * - recent: grants made in the last minute, whatever became of them (a rate, never released).
  */
 export interface Usage {
@@ -43,8 +43,8 @@ export async function readUsages(
        MIN(CASE WHEN created_at > ? THEN created_at END) AS recent_oldest,
        SUM(CASE WHEN state = 'granted' AND expires_at > ? THEN 1 ELSE 0 END) AS pending,
        MIN(CASE WHEN state = 'granted' AND expires_at > ? THEN expires_at END) AS pending_first_expiry,
-       SUM(CASE WHEN state NOT IN ('rejected', 'expired') THEN declared_size ELSE 0 END) AS bytes,
-       MIN(CASE WHEN state NOT IN ('rejected', 'expired') THEN created_at END) AS bytes_oldest
+       SUM(CASE WHEN state NOT IN ('rejected', 'expired', 'withdrawn') THEN declared_size ELSE 0 END) AS bytes,
+       MIN(CASE WHEN state NOT IN ('rejected', 'expired', 'withdrawn') THEN created_at END) AS bytes_oldest
      FROM uploads
      WHERE user_id IN (${userIds.map(() => '?').join(', ')}) AND created_at > ?
      GROUP BY user_id`,

@@ -78,6 +78,7 @@ const connections = new Map<string, Connection>();
  */
 export class SqliteDriver implements Driver {
   readonly dialect = 'sqlite';
+  readonly writers = 1;
   readonly #key: string;
   readonly #conn: Connection;
   #closed = false;
@@ -188,6 +189,16 @@ export class SqliteDriver implements Driver {
       }
     });
   }
+
+  // One writer at a time holds the whole database (BEGIN IMMEDIATE): every lock is already held.
+  async lock(): Promise<void> {}
+
+  async exclusive(_name: string, fn: () => Promise<void>): Promise<boolean> {
+    await fn();
+    return true;
+  }
+
+  async relaxDurability(): Promise<void> {}
 
   shared<T>(key: string, make: () => T): T {
     let value = this.#conn.shared.get(key) as T | undefined;

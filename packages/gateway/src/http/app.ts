@@ -2,32 +2,47 @@ import { ChuteError, toChuteError, toJson } from '@chute/errors';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
-import { randomBase62 } from '../ids.ts';
-import { postComplete } from './complete.ts';
+import { randomBase62 } from '../domain/ids.ts';
+import type { Services } from '../services.ts';
+import { deleteUpload } from './cancel-upload.ts';
+import { postComplete } from './complete-upload.ts';
+import type { Ctx, Env } from './context.ts';
+import { postDecision } from './decide-upload.ts';
 import { getDownload } from './download.ts';
-import type { Api, Ctx, Env } from './env.ts';
+import { ENDPOINTS } from './endpoints.ts';
 import { getUpload } from './get-upload.ts';
 import { postGrant } from './grants.ts';
+import { listReviews } from './list-reviews.ts';
 import { listUploads } from './list-uploads.ts';
-import { ENDPOINTS, getOpenApi, honoPath } from './openapi.ts';
+import { getOpenApi, honoPath } from './openapi.ts';
 import { getHealth, getMetrics } from './ops.ts';
+import { getHistory } from './upload-history.ts';
+import { getParts, postParts } from './upload-parts.ts';
+import { postWithdraw } from './withdraw-upload.ts';
 
 /** A client's own request id is kept when it is short and plain (it lands in logs). */
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
-const HANDLERS: Record<string, (api: Api) => (c: Ctx) => Promise<Response> | Response> = {
+const HANDLERS: Record<string, (services: Services) => (c: Ctx) => Promise<Response> | Response> = {
   createGrant: postGrant,
   completeUpload: postComplete,
   getUpload,
   listUploads,
   downloadFile: getDownload,
+  listReviews,
+  decideUpload: postDecision,
+  withdrawUpload: postWithdraw,
+  getUploadHistory: getHistory,
+  signParts: postParts,
+  listStoredParts: getParts,
+  cancelUpload: deleteUpload,
   openapi: () => getOpenApi(),
 };
 
 /** The API as a fetch-style app: `app.fetch(request)`, or `app.request(path)` in tests. */
-export function buildApp(api: Api): Hono<Env> {
+export function buildApp(services: Services): Hono<Env> {
   const app = new Hono<Env>();
-  const { logger, metrics } = api;
+  const { logger, metrics } = services;
 
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
@@ -61,7 +76,7 @@ export function buildApp(api: Api): Hono<Env> {
 
   // A web app's frontend on another origin calls the API itself (grant, complete) with the user's
   // bearer token: answer its preflights and let it read our ids and retry hints.
-  const origins = api.config.cors.origins;
+  const origins = services.config.cors.origins;
   if (origins.length > 0) {
     app.use(
       '/v1/*',
@@ -70,7 +85,7 @@ export function buildApp(api: Api): Hono<Env> {
         allowMethods: ['GET', 'POST'],
         allowHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id'],
         exposeHeaders: ['x-request-id', 'retry-after', 'location'],
-        maxAge: api.config.cors.maxAgeSec,
+        maxAge: services.config.cors.maxAgeSec,
       }),
     );
   }
@@ -78,10 +93,10 @@ export function buildApp(api: Api): Hono<Env> {
   for (const e of ENDPOINTS) {
     const handler = HANDLERS[e.operationId];
     if (handler === undefined) throw new Error(`no handler for ${e.operationId}`);
-    app.on(e.method.toUpperCase(), honoPath(e.path), handler(api));
+    app.on(e.method.toUpperCase(), honoPath(e.path), handler(services));
   }
-  app.get('/healthz', getHealth(api));
-  app.get('/metrics', getMetrics(api));
+  app.get('/healthz', getHealth(services));
+  app.get('/metrics', getMetrics(services));
 
   // A known path with another method is 405 with Allow, not 404: the client has the URL right.
   const patterns = ENDPOINTS.map((e) => ({
@@ -92,19 +107,20 @@ export function buildApp(api: Api): Hono<Env> {
     const allowed = patterns.filter((p) => p.re.test(c.req.path)).map((p) => p.method);
     if (allowed.length > 0) {
       const e = new ChuteError('method_not_allowed', { headers: { allow: allowed.join(', ') } });
-      return errorResponse(c as Ctx, e, api);
+      return errorResponse(c as Ctx, e, services);
     }
-    return errorResponse(c as Ctx, new ChuteError('not_found', { message: 'No such endpoint.' }), api);
+    return errorResponse(c as Ctx, new ChuteError('not_found', { message: 'No such endpoint.' }), services);
   });
-  app.onError((err, c) => errorResponse(c as Ctx, err, api));
+  app.onError((err, c) => errorResponse(c as Ctx, err, services));
   return app;
 }
 
 /** The one place an error becomes a response: registry status, JSON body, x-request-id, extra headers. */
-function errorResponse(c: Ctx, err: unknown, api: Api): Response {
+function errorResponse(c: Ctx, err: unknown, services: Services): Response {
   const e = toChuteError(err);
   const requestId = c.get('requestId') ?? randomBase62(16);
-  if (e.status >= 500) api.logger.error({ requestId, err: e.cause ?? e, code: e.code }, 'request failed');
+  if (e.status >= 500)
+    services.logger.error({ requestId, err: e.cause ?? e, code: e.code }, 'request failed');
   const headers: Record<string, string> = {
     ...e.headers,
     'x-request-id': requestId,

@@ -1,23 +1,32 @@
 import { ChuteError } from '@chute/errors';
+import type { Services } from '../services.ts';
 import { visibleUpload } from './access.ts';
-import { type Api, authenticate, type Ctx } from './env.ts';
+import { authenticate, type Ctx } from './context.ts';
 
 /** Long enough to start a download; short because the URL is a bearer credential once leaked. */
 export const DOWNLOAD_URL_SECONDS = 60;
 
 /**
- * GET /v1/files/{id}/download — 302 (or, with `Accept: application/json`, 200 `{url, expiresIn}`) to a short-lived signed GET of the frozen file, for its
+ * GET /v1/files/{id}/download[?copy=published] — 302 (or, with `Accept: application/json`, 200 `{url, expiresIn}`) to a short-lived signed GET of the frozen file, for its
  * owner, reviewers and admins. Served as an attachment with the type read from the bytes: a file
  * from users must never render inline on storage's origin (stored XSS).
  */
-export function getDownload(api: Api) {
+export function getDownload(services: Services) {
   return async (c: Ctx) => {
-    const principal = await authenticate(c, api);
-    const upload = await visibleUpload(api, principal, c.req.param('id') ?? '', { reviewers: true });
-    if (upload.fileKey === null || upload.state === 'rejected')
+    const principal = await authenticate(c, services);
+    const upload = await visibleUpload(services, principal, c.req.param('id') ?? '', { reviewers: true });
+    // ?copy=published: the published copy (what the app serves), while the file is published.
+    const published = c.req.query('copy') === 'published';
+    const key = published ? upload.publishedKey : upload.fileKey;
+    if (
+      key === null ||
+      upload.purgedAt !== null ||
+      upload.state === 'rejected' ||
+      upload.state === 'withdrawn'
+    )
       throw new ChuteError('not_found', { message: 'No such file.' });
-    const url = api.storage.presignGet({
-      key: upload.fileKey,
+    const url = services.storage.presignGet({
+      key,
       expiresIn: DOWNLOAD_URL_SECONDS,
       responseContentDisposition: contentDisposition(upload.filename),
       ...(upload.detectedType !== null && { responseContentType: upload.detectedType }),

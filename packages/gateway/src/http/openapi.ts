@@ -1,123 +1,15 @@
 import { GATEWAY_CODES } from '@chute/errors';
 import { z } from 'zod';
-import type { Ctx } from './env.ts';
-import { DownloadLink, ErrorBody, Grant, GrantRequest, UploadList, UploadView } from './schemas.ts';
+import { EVENT_SUMMARIES, EVENT_TYPES, WEBHOOK_HEADERS, webhookBody } from '../webhooks/schemas.ts';
+import type { Ctx } from './context.ts';
+import { ENDPOINTS, idParam } from './endpoints.ts';
+import { ErrorBody } from './schemas.ts';
 
 /**
  * The OpenAPI 3.1 document, built from the same zod schemas the handlers validate with (JSON
  * Schema 2020-12, which OpenAPI 3.1 uses as is). `ENDPOINTS` is also what app.ts mounts, and a
  * test walks the app's routes against the document, so an endpoint cannot go undocumented.
  */
-
-type Method = 'get' | 'post';
-
-export interface Endpoint {
-  method: Method;
-  /** OpenAPI style: `/v1/uploads/{id}`; hono's `:id` is derived. */
-  path: string;
-  operationId: string;
-  summary: string;
-  auth: boolean;
-  request?: z.ZodType;
-  query?: Record<string, { description: string; schema: Record<string, unknown> }>;
-  responses: Record<string, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
-}
-
-const idParam = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', pattern: '^up_[0-9A-Za-z]{22}$' },
-};
-
-export const ENDPOINTS: readonly Endpoint[] = [
-  {
-    method: 'post',
-    path: '/v1/grants',
-    operationId: 'createGrant',
-    summary: 'Ask for a short-lived grant to upload one file straight to storage.',
-    auth: true,
-    request: GrantRequest,
-    responses: {
-      '201': { description: 'The grant.', schema: Grant },
-      '400': { description: 'invalid_request, too_small', schema: ErrorBody },
-      '404': { description: 'route_not_found', schema: ErrorBody },
-      '413': { description: 'too_large', schema: ErrorBody },
-      '415': { description: 'type_not_allowed', schema: ErrorBody },
-      '429': { description: 'quota_exceeded', schema: ErrorBody, headers: { 'Retry-After': 'seconds' } },
-    },
-  },
-  {
-    method: 'post',
-    path: '/v1/uploads/{id}/complete',
-    operationId: 'completeUpload',
-    summary: 'Verify the uploaded object and freeze it. Idempotent.',
-    auth: true,
-    responses: {
-      '200': {
-        description: 'The outcome: verified, pending_review, or rejected with a reason.',
-        schema: UploadView,
-      },
-      '404': { description: 'not_found (also for someone else\u2019s upload)', schema: ErrorBody },
-      '409': { description: 'conflict: nothing uploaded yet; the grant stays usable', schema: ErrorBody },
-      '410': { description: 'grant_expired', schema: ErrorBody },
-      '503': { description: 'unavailable (storage); retry', schema: ErrorBody },
-    },
-  },
-  {
-    method: 'get',
-    path: '/v1/uploads/{id}',
-    operationId: 'getUpload',
-    summary: 'One upload (own; any for an admin).',
-    auth: true,
-    responses: {
-      '200': { description: 'The upload.', schema: UploadView },
-      '404': { description: 'not_found', schema: ErrorBody },
-    },
-  },
-  {
-    method: 'get',
-    path: '/v1/uploads',
-    operationId: 'listUploads',
-    summary: 'Uploads, newest first (own; everyone\u2019s for an admin).',
-    auth: true,
-    query: {
-      state: { description: 'Comma-separated states.', schema: { type: 'string' } },
-      cursor: { description: 'nextCursor of the previous page.', schema: { type: 'string' } },
-      limit: { description: '1–100, default 50.', schema: { type: 'integer', minimum: 1, maximum: 100 } },
-    },
-    responses: {
-      '200': { description: 'A page.', schema: UploadList },
-      '400': { description: 'invalid_request', schema: ErrorBody },
-    },
-  },
-  {
-    method: 'get',
-    path: '/v1/files/{id}/download',
-    operationId: 'downloadFile',
-    summary: 'Redirect to a short-lived signed GET of the frozen file (owner, reviewer, admin).',
-    auth: true,
-    responses: {
-      '200': {
-        description: 'With `Accept: application/json`: the signed URL as JSON (for pages using fetch).',
-        schema: DownloadLink,
-      },
-      '302': {
-        description: 'Location: the signed URL (valid 60 s).',
-        headers: { Location: 'the signed URL' },
-      },
-      '404': { description: 'not_found', schema: ErrorBody },
-    },
-  },
-  {
-    method: 'get',
-    path: '/v1/openapi.json',
-    operationId: 'openapi',
-    summary: 'This document.',
-    auth: false,
-    responses: { '200': { description: 'OpenAPI 3.1.' } },
-  },
-];
 
 /** `/v1/uploads/{id}` → `/v1/uploads/:id` */
 export function honoPath(path: string): string {
@@ -134,7 +26,7 @@ function schemaRef(schema: z.ZodType, io: 'input' | 'output', components: Record
   // Nested named schemas (Upload inside UploadList) come back under $defs: hoist them.
   const defs = json['$defs'] as Record<string, unknown> | undefined;
   if (defs !== undefined) {
-    for (const [k, v] of Object.entries(defs)) components[k] = v;
+    for (const [k, v] of Object.entries(defs)) components[k] = rewriteRefs(v);
     delete json['$defs'];
   }
   if (id === undefined) return rewriteRefs(json);
@@ -158,7 +50,7 @@ export function openApiDocument(): Record<string, unknown> {
     if (params.length > 0) op['parameters'] = params;
     if (e.request !== undefined) {
       op['requestBody'] = {
-        required: true,
+        required: e.requestOptional !== true,
         content: { 'application/json': { schema: schemaRef(e.request, 'input', components) } },
       };
     }
@@ -186,6 +78,7 @@ export function openApiDocument(): Record<string, unknown> {
     op['responses'] = responses;
     paths[e.path] = { ...paths[e.path], [e.method]: op };
   }
+  const webhooks = webhooksDocument(components);
   return {
     openapi: '3.1.0',
     info: {
@@ -198,6 +91,7 @@ export function openApiDocument(): Record<string, unknown> {
           .join(', '),
     },
     paths,
+    webhooks,
     components: {
       schemas: components,
       securitySchemes: {
@@ -206,6 +100,38 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   };
+}
+
+/** OpenAPI 3.1 `webhooks`: what the gateway POSTs to each configured endpoint, per event type. */
+function webhooksDocument(components: Record<string, unknown>): Record<string, unknown> {
+  const parameters = Object.entries(WEBHOOK_HEADERS).map(([name, description]) => ({
+    name,
+    in: 'header',
+    required: true,
+    description,
+    schema: { type: 'string' },
+  }));
+  return Object.fromEntries(
+    EVENT_TYPES.map((type) => [
+      type,
+      {
+        post: {
+          operationId: `webhook.${type}`,
+          summary: EVENT_SUMMARIES[type],
+          parameters,
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schemaRef(webhookBody(type), 'output', components) } },
+          },
+          responses: {
+            '2XX': { description: 'Delivered.' },
+            '410': { description: 'Gone: the gateway disables this endpoint (until its URL changes).' },
+            default: { description: 'Anything else (3xx included, or no answer in time): retried later.' },
+          },
+        },
+      },
+    ]),
+  );
 }
 
 export function getOpenApi() {

@@ -1,6 +1,6 @@
 import { ChuteError } from '@chute/errors';
 import type { z } from 'zod';
-import type { Ctx } from './env.ts';
+import type { Ctx } from './context.ts';
 
 /** JSON bodies above this are refused before parsing: a grant request is a few hundred bytes. */
 export const MAX_JSON_BYTES = 16 * 1024;

@@ -4,7 +4,10 @@ import type { UploadView } from './schemas.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** An upload as the API shows it: no storage keys (the frozen key is the gateway's business). */
+/**
+ * An upload as the API shows it: no incoming or frozen keys (the gateway's business); the published
+ * key is shown, since the app serves the file from there.
+ */
 export function toView(u: Upload): z.output<typeof UploadView> {
   return {
     id: u.id,
@@ -20,6 +23,7 @@ export function toView(u: Upload): z.output<typeof UploadView> {
     ...(u.completedAt !== null && { completedAt: iso(u.completedAt) }),
     ...(u.reason !== null && { reason: u.reason }),
     ...(u.fileKey !== null &&
+      u.purgedAt === null &&
       u.detectedType !== null &&
       u.size !== null && {
         file: {
@@ -30,5 +34,24 @@ export function toView(u: Upload): z.output<typeof UploadView> {
           download: `/v1/files/${u.id}/download`,
         },
       }),
+    ...(u.reviewedBy !== null &&
+      u.reviewedAt !== null && {
+        review: {
+          decision: u.state === 'rejected' ? ('reject' as const) : ('approve' as const),
+          reviewer: u.reviewedBy,
+          at: iso(u.reviewedAt),
+          ...(u.reviewReason !== null && { reason: u.reviewReason }),
+          ...(u.reviewNote !== null && { note: u.reviewNote }),
+        },
+      }),
+    ...(u.publishedKey !== null &&
+      u.publishedAt !== null && {
+        published: {
+          key: u.publishedKey,
+          at: iso(u.publishedAt),
+          download: `/v1/files/${u.id}/download?copy=published`,
+        },
+      }),
+    ...(u.retiredAt !== null && { retiredAt: iso(u.retiredAt) }),
   };
 }

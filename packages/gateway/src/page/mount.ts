@@ -5,8 +5,8 @@ import type { Hono } from 'hono';
 import { mintToken } from '../auth/mint.ts';
 import type { Role } from '../auth/principal.ts';
 import type { GatewayConfig } from '../config/parse.ts';
-import type { Env } from '../http/env.ts';
-import { formatSize } from '../size.ts';
+import type { Env } from '../http/context.ts';
+import { formatSize } from '../units/size.ts';
 
 /**
  * The upload page at `/`: one HTML file and one ES module, no build step, served with a strict
@@ -26,10 +26,18 @@ export interface PageOptions {
    * anyone who can reach a gateway with demo users can act as them.
    */
   demoUsers?: readonly DemoUser[];
+  /** Dev mode: where the built-in webhook receiver lists what it got (the page shows it). */
+  webhookLog?: string;
 }
 
 const HTML = readFileSync(new URL('./index.html', import.meta.url), 'utf8');
-const SCRIPT = readFileSync(new URL('./page.js', import.meta.url), 'utf8');
+/** The page's ES modules, served under /ui/; page.js imports the others. */
+const MODULES = new Map(
+  ['page.js', 'common.js', 'upload.js', 'uploads.js', 'review.js', 'webhooks.js'].map((f) => [
+    f,
+    readFileSync(new URL(`./${f}`, import.meta.url), 'utf8'),
+  ]),
+);
 const DEMO_TOKEN_SECONDS = 3600;
 
 /** The `'sha256-…'` source of the page's one inline <style>, so style-src needs no 'unsafe-inline'. */
@@ -51,7 +59,8 @@ export function pageCsp(config: GatewayConfig): string {
     "default-src 'none'",
     "script-src 'self'",
     `style-src ${styleHash(HTML)}`,
-    "img-src 'self' blob:",
+    // Storage too: reviewers' previews are signed GETs of the frozen file.
+    `img-src 'self' blob: ${storageOrigins(config.storage).join(' ')}`,
     `connect-src 'self' ${storageOrigins(config.storage).join(' ')}`,
     "base-uri 'none'",
     "form-action 'none'",
@@ -79,6 +88,7 @@ export function mountPage(app: Hono<Env>, config: GatewayConfig, options: PageOp
   const pageConfig = {
     demo: demoUsers.length > 0,
     users: demoUsers,
+    ...(options.webhookLog !== undefined && { webhooks: options.webhookLog }),
     routes: [...config.routes.values()].map((r) => ({
       name: r.name,
       types: r.types,
@@ -90,9 +100,11 @@ export function mountPage(app: Hono<Env>, config: GatewayConfig, options: PageOp
   };
 
   app.get('/', (c) => c.body(HTML, 200, htmlHeaders));
-  app.get('/ui/page.js', (c) =>
-    c.body(SCRIPT, 200, { ...common, 'content-type': 'text/javascript; charset=utf-8' }),
-  );
+  app.get('/ui/:module{[a-z]+\\.js}', (c) => {
+    const script = MODULES.get(c.req.param('module'));
+    if (script === undefined) throw new ChuteError('not_found', { message: 'No such file.' });
+    return c.body(script, 200, { ...common, 'content-type': 'text/javascript; charset=utf-8' });
+  });
   app.get('/ui/config.json', (c) => c.json(pageConfig, 200, common));
   // Browsers ask for it on every page; a 404 there only clutters consoles and logs.
   app.get('/favicon.ico', (c) => c.body(null, 204, { 'cache-control': 'max-age=86400' }));

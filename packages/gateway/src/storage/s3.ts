@@ -1,27 +1,24 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type Credentials,
-  presignUrl,
-  signHeaders,
-  signPostPolicy,
-  uriEncode,
-  uriEncodePath,
-} from '@chute/sigv4';
-import type { GatewayConfig } from '../config/parse.ts';
-import { codeForStatus, isStorageError, StorageError } from './errors.ts';
+import { type Credentials, presignUrl, signPostPolicy, uriEncodePath } from '@chute/sigv4';
+import { StorageError } from './errors.ts';
+import { COPY_TIMEOUT_MS, copySource, MAX_COPY_BYTES, S3Multipart } from './multipart.ts';
+import { type Endpoint, endpointFor, S3Requests } from './request.ts';
 import type {
   CopyOptions,
   ListPage,
+  MultipartListing,
   ObjectHead,
   PostForm,
   PostFormInput,
   PresignGetInput,
+  PresignPartInput,
   PresignPutInput,
   Storage,
+  StorageSettings,
+  StoredPart,
 } from './types.ts';
 import { parseError, parseListV2 } from './xml.ts';
 
-export type StorageConfig = GatewayConfig['storage'];
+export type StorageConfig = StorageSettings;
 
 export interface S3StorageOptions {
   /** Injected for tests; defaults to the global fetch. */
@@ -32,35 +29,8 @@ export interface S3StorageOptions {
   backoffMs?: number;
   /** Per-request timeout for metadata operations, ms (default 30 s). */
   timeoutMs?: number;
-}
-
-/** SHA-256 of the empty body: every request the gateway sends without a body signs this. */
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-/** A server-side copy of a 5 GiB object can take minutes on engines that copy bytes (RGW). */
-const COPY_TIMEOUT_MS = 15 * 60_000;
-
-interface Endpoint {
-  /** Origin the request goes to (path-style: the endpoint; virtual-host: bucket.endpoint). */
-  origin: string;
-  /** Path prefix before the key: `/bucket` (path-style) or `` (virtual host). */
-  prefix: string;
-}
-
-function endpointFor(url: string, bucket: string, pathStyle: boolean): Endpoint {
-  const u = new URL(url);
-  if (pathStyle) return { origin: u.origin, prefix: `/${bucket}` };
-  return { origin: `${u.protocol}//${bucket}.${u.host}`, prefix: '' };
-}
-
-interface Call {
-  operation: string;
-  method: 'GET' | 'HEAD' | 'PUT' | 'DELETE';
-  key?: string;
-  query?: Record<string, string>;
-  headers?: Record<string, string>;
-  timeoutMs?: number;
-  /** Statuses that are answers, not errors (e.g. 404 for HEAD, 416 for a range past the end). */
-  accept?: readonly number[];
+  /** Copies above this go part by part (default: CopyObject's 5 GiB limit; tests lower it). */
+  maxCopyBytes?: number;
 }
 
 /**
@@ -72,31 +42,37 @@ export class S3Storage implements Storage {
   readonly bucket: string;
   readonly #region: string;
   readonly #credentials: Credentials;
-  readonly #internal: Endpoint;
   readonly #public: Endpoint;
-  readonly #fetch: typeof fetch;
-  readonly #attempts: number;
-  readonly #backoffMs: number;
-  readonly #timeoutMs: number;
+  readonly #requests: S3Requests;
+  readonly #multipart: S3Multipart;
+  readonly #maxCopyBytes: number;
 
   constructor(config: StorageConfig, options: S3StorageOptions = {}) {
     this.bucket = config.bucket;
     this.#region = config.region;
     this.#credentials = { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey };
-    this.#internal = endpointFor(config.endpoint, config.bucket, config.forcePathStyle);
     this.#public = endpointFor(
       config.publicEndpoint ?? config.endpoint,
       config.bucket,
       config.forcePathStyle,
     );
-    this.#fetch = options.fetch ?? fetch;
-    this.#attempts = Math.max(1, options.attempts ?? 4);
-    this.#backoffMs = options.backoffMs ?? 50;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#requests = new S3Requests(
+      this.#credentials,
+      this.#region,
+      endpointFor(config.endpoint, config.bucket, config.forcePathStyle),
+      {
+        fetch: options.fetch ?? fetch,
+        attempts: options.attempts ?? 4,
+        backoffMs: options.backoffMs ?? 50,
+        timeoutMs: options.timeoutMs ?? 30_000,
+      },
+    );
+    this.#multipart = new S3Multipart(this.#requests, this.bucket);
+    this.#maxCopyBytes = options.maxCopyBytes ?? MAX_COPY_BYTES;
   }
 
   async head(key: string, options: { checksum?: boolean } = {}): Promise<ObjectHead | undefined> {
-    const res = await this.#send({
+    const res = await this.#requests.send({
       operation: 'HeadObject',
       method: 'HEAD',
       key,
@@ -125,8 +101,8 @@ export class S3Storage implements Storage {
       throw new RangeError(`bad range ${start}-${end}`);
     }
     const max = end - start + 1;
-    return this.#retry('GetObject', async () => {
-      const res = await this.#once({
+    return this.#requests.retry('GetObject', async () => {
+      const res = await this.#requests.once({
         operation: 'GetObject',
         method: 'GET',
         key,
@@ -145,22 +121,37 @@ export class S3Storage implements Storage {
   }
 
   async getStream(key: string): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.#send({ operation: 'GetObject', method: 'GET', key, timeoutMs: COPY_TIMEOUT_MS });
+    const res = await this.#requests.send({
+      operation: 'GetObject',
+      method: 'GET',
+      key,
+      timeoutMs: COPY_TIMEOUT_MS,
+    });
     if (res.body === null) throw new StorageError('GetObject', 'EmptyBody', res.status, 'no body');
     return res.body;
   }
 
   async copy(from: string, to: string, options: CopyOptions = {}): Promise<void> {
+    if (options.size !== undefined && options.size > this.#maxCopyBytes) {
+      // Part by part: the new object is a new multipart upload, so it is given the source's type
+      // and metadata itself (CopyObject's COPY directive does that for a single copy).
+      const head = await this.head(from);
+      if (head === undefined) throw new StorageError('CopyObject', 'NoSuchKey', 404, from);
+      if (options.ifMatch !== undefined && head.etag !== options.ifMatch)
+        throw new StorageError('CopyObject', 'PreconditionFailed', 412, 'the source changed');
+      const headers: Record<string, string> = {};
+      if (head.contentType !== undefined) headers['content-type'] = head.contentType;
+      for (const [k, v] of Object.entries(head.metadata)) headers[`x-amz-meta-${k}`] = v;
+      const uploadId = await this.#multipart.create(to, headers);
+      return this.#multipart.copyParts(from, to, uploadId, options.size, head.etag);
+    }
     const headers: Record<string, string> = {
-      'x-amz-copy-source': `${this.bucket}/${from
-        .split('/')
-        .map((p) => uriEncode(p))
-        .join('/')}`,
+      'x-amz-copy-source': copySource(this.bucket, from),
       'x-amz-metadata-directive': 'COPY',
     };
     if (options.ifMatch !== undefined) headers['x-amz-copy-source-if-match'] = options.ifMatch;
-    await this.#retry('CopyObject', async () => {
-      const res = await this.#once({
+    await this.#requests.retry('CopyObject', async () => {
+      const res = await this.#requests.once({
         operation: 'CopyObject',
         method: 'PUT',
         key: to,
@@ -177,15 +168,57 @@ export class S3Storage implements Storage {
     });
   }
 
+  objectUrl(key: string): string {
+    return `${this.#public.origin}${uriEncodePath(`${this.#public.prefix}/${key}`)}`;
+  }
+
+  createMultipart(key: string, headers: Record<string, string>): Promise<string> {
+    return this.#multipart.create(key, headers);
+  }
+
+  presignPart(input: PresignPartInput): string {
+    return presignUrl({
+      method: 'PUT',
+      endpoint: this.#public.origin,
+      path: `${this.#public.prefix}/${input.key}`,
+      query: { partNumber: String(input.partNumber), uploadId: input.uploadId },
+      headers: { 'content-length': String(input.size) },
+      credentials: this.#credentials,
+      region: this.#region,
+      expiresIn: input.expiresIn,
+    });
+  }
+
+  listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined> {
+    return this.#multipart.listParts(key, uploadId);
+  }
+
+  completeMultipart(key: string, uploadId: string, parts: readonly StoredPart[]): Promise<void> {
+    return this.#multipart.complete(key, uploadId, parts);
+  }
+
+  abortMultipart(key: string, uploadId: string): Promise<void> {
+    return this.#multipart.abort(key, uploadId);
+  }
+
+  listMultipartUploads(prefix: string, marker?: MultipartListing['next']): Promise<MultipartListing> {
+    return this.#multipart.list(prefix, marker);
+  }
+
   async delete(key: string): Promise<void> {
-    const res = await this.#send({ operation: 'DeleteObject', method: 'DELETE', key, accept: [404] });
+    const res = await this.#requests.send({
+      operation: 'DeleteObject',
+      method: 'DELETE',
+      key,
+      accept: [404],
+    });
     await res.body?.cancel();
   }
 
   async list(prefix: string, continuation?: string): Promise<ListPage> {
     const query: Record<string, string> = { 'list-type': '2', prefix, 'max-keys': '1000' };
     if (continuation !== undefined) query['continuation-token'] = continuation;
-    const res = await this.#send({ operation: 'ListObjectsV2', method: 'GET', query });
+    const res = await this.#requests.send({ operation: 'ListObjectsV2', method: 'GET', query });
     return parseListV2(await res.text());
   }
 
@@ -230,66 +263,6 @@ export class S3Storage implements Storage {
       virtualHost: this.#public.prefix === '',
     });
     return { url: signed.url, fields: signed.fields };
-  }
-
-  /** One request with retries; a non-accepted status becomes a StorageError. */
-  #send(call: Call): Promise<Response> {
-    return this.#retry(call.operation, () => this.#once(call));
-  }
-
-  async #retry<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (e) {
-        const err = isStorageError(e)
-          ? e
-          : new StorageError(operation, 'NetworkError', 0, e instanceof Error ? e.message : String(e), {
-              cause: e,
-            });
-        if (!err.retryable || attempt >= this.#attempts) throw err;
-        // Exponential backoff with full jitter: 50, 100, 200 ms ceilings by default.
-        await sleep(Math.random() * this.#backoffMs * 2 ** (attempt - 1));
-      }
-    }
-  }
-
-  async #once(call: Call): Promise<Response> {
-    const path = `${this.#internal.prefix}/${call.key ?? ''}`;
-    const signed = signHeaders({
-      method: call.method,
-      endpoint: this.#internal.origin,
-      path: call.key === undefined ? this.#internal.prefix || '/' : path,
-      ...(call.query !== undefined && { query: call.query }),
-      headers: call.headers ?? {},
-      credentials: this.#credentials,
-      region: this.#region,
-      payloadHash: EMPTY_SHA256,
-    });
-    delete signed['host']; // fetch sends the same Host itself
-    const encodedPath = uriEncodePath(call.key === undefined ? this.#internal.prefix || '/' : path);
-    const qs =
-      call.query === undefined
-        ? ''
-        : `?${Object.entries(call.query)
-            .map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`)
-            .join('&')}`;
-    const res = await this.#fetch(`${this.#internal.origin}${encodedPath}${qs}`, {
-      method: call.method,
-      headers: signed,
-      signal: AbortSignal.timeout(call.timeoutMs ?? this.#timeoutMs),
-      redirect: 'manual',
-    });
-    if (res.ok || call.accept?.includes(res.status)) return res;
-    const body = call.method === 'HEAD' ? '' : await res.text().catch(() => '');
-    const parsed = parseError(body);
-    throw new StorageError(
-      call.operation,
-      parsed?.code ?? codeForStatus(res.status),
-      res.status,
-      parsed?.message ?? res.statusText,
-      { requestId: parsed?.requestId ?? res.headers.get('x-amz-request-id') ?? undefined },
-    );
   }
 }
 

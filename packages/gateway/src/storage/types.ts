@@ -4,6 +4,20 @@
  * gateway never touches a store's files: everything it knows about an object comes from here.
  */
 
+/** Where and as whom the gateway reaches storage (the config's `storage` section). */
+export interface StorageSettings {
+  /** Where the gateway reaches storage, e.g. http://127.0.0.1:9000. */
+  readonly endpoint: string;
+  /** Where browsers reach storage, when it differs (a proxy, a public hostname). */
+  readonly publicEndpoint?: string | undefined;
+  readonly region: string;
+  readonly bucket: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** Path-style URLs (`endpoint/bucket/key`) instead of virtual-hosted (`bucket.endpoint/key`). */
+  readonly forcePathStyle: boolean;
+}
+
 export interface ObjectHead {
   size: number;
   /** Quoted, as S3 sends it; used to pin a copy to the bytes that were verified. */
@@ -66,6 +80,37 @@ export interface PostForm {
 export interface CopyOptions {
   /** Copy only if the source still has this ETag (x-amz-copy-source-if-match). */
   ifMatch?: string;
+  /** The source's size: above 5 GiB (CopyObject's limit) the copy goes part by part (UploadPartCopy). */
+  size?: number;
+}
+
+/** A part storage holds of a multipart upload. */
+export interface StoredPart {
+  number: number;
+  /** Quoted, as S3 sends it. */
+  etag: string;
+  size: number;
+}
+
+export interface PresignPartInput {
+  key: string;
+  uploadId: string;
+  partNumber: number;
+  /** The part's exact size: signed as Content-Length, so storage refuses any other. */
+  size: number;
+  expiresIn: number;
+}
+
+export interface MultipartUploadEntry {
+  key: string;
+  uploadId: string;
+  initiated: number;
+}
+
+export interface MultipartListing {
+  uploads: MultipartUploadEntry[];
+  /** Pass to the next call; absent on the last page. */
+  next?: { keyMarker: string; uploadIdMarker: string };
 }
 
 export interface Storage {
@@ -91,4 +136,18 @@ export interface Storage {
   presignGet(input: PresignGetInput): string;
   /** A signed POST policy form for the browser (public endpoint). */
   postForm(input: PostFormInput): PostForm;
+  /** The object's URL as browsers reach it (unsigned: naming it grants nothing). */
+  objectUrl(key: string): string;
+  /** Starts a multipart upload at `key` with these headers (content-type, x-amz-meta-*); its id. */
+  createMultipart(key: string, headers: Record<string, string>): Promise<string>;
+  /** A presigned UploadPart URL whose Content-Length is signed. */
+  presignPart(input: PresignPartInput): string;
+  /** The parts storage holds, by number; undefined when the upload is gone (completed or aborted). */
+  listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined>;
+  /** Assembles the listed parts into the object at `key`. */
+  completeMultipart(key: string, uploadId: string, parts: readonly StoredPart[]): Promise<void>;
+  /** Aborts the upload and frees its parts; an upload already gone is not an error. */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+  /** Multipart uploads in progress under `prefix` (the sweeper's strays). */
+  listMultipartUploads(prefix: string, marker?: MultipartListing['next']): Promise<MultipartListing>;
 }

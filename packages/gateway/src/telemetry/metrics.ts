@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The gateway's Prometheus metrics, in a registry of its own (not prom-client's global one), so
@@ -38,12 +38,48 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
     registers: [this.registry],
   });
+  readonly reviews = new Counter({
+    name: 'chute_review_decisions_total',
+    help: 'Review decisions, by route and decision (approve, reject).',
+    labelNames: ['route', 'decision'] as const,
+    registers: [this.registry],
+  });
   readonly swept = new Counter({
     name: 'chute_sweeper_actions_total',
-    help: 'Sweeper actions: grants expired, stray incoming objects deleted.',
+    help: 'Sweeper actions: grants expired, stray incoming objects deleted, rejected files purged.',
     labelNames: ['action'] as const,
     registers: [this.registry],
   });
+
+  readonly webhookDeliveries = new Counter({
+    name: 'chute_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by endpoint and outcome (delivered, retry, dead, gone = 410).',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  /** Where the outbox gauges read from at scrape time (the database, shared by all instances). */
+  #outbox: (() => Promise<{ depth: number; oldestAgeSeconds: number }>) | undefined;
+  readonly outboxDepth = new Gauge({
+    name: 'chute_outbox_depth',
+    help: 'Webhook deliveries pending, plus events not yet fanned out to the endpoints.',
+    registers: [this.registry],
+    collect: async () => {
+      if (this.#outbox !== undefined) this.outboxDepth.set((await this.#outbox()).depth);
+    },
+  });
+  readonly outboxOldest = new Gauge({
+    name: 'chute_outbox_oldest_pending_seconds',
+    help: 'Age of the oldest event not yet delivered to every endpoint (0: none).',
+    registers: [this.registry],
+    collect: async () => {
+      if (this.#outbox !== undefined) this.outboxOldest.set((await this.#outbox()).oldestAgeSeconds);
+    },
+  });
+
+  /** Sets what the outbox gauges report. */
+  observeOutbox(source: () => Promise<{ depth: number; oldestAgeSeconds: number }>): void {
+    this.#outbox = source;
+  }
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });

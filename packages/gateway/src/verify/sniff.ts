@@ -29,12 +29,19 @@ export type Sniffed =
   | { kind: 'detected'; type: string }
   /** No signature, but a text type was declared and the sample is text. */
   | { kind: 'text' }
+  /**
+   * No signature, and `application/octet-stream` was declared: "arbitrary binary data" (RFC 2046
+   * §4.5.1) is exactly what bytes of no known format are. A recognised format still has to be
+   * declared as what it is (a ZIP declared octet-stream is a type_mismatch).
+   */
+  | { kind: 'opaque' }
   | { kind: 'unknown' };
 
 export async function sniff(sample: Buffer, declaredType: string): Promise<Sniffed> {
   const found = await fileTypeFromBuffer(sample);
   if (found !== undefined) return { kind: 'detected', type: found.mime };
   if (TEXT_TYPES.has(declaredType) && looksLikeText(sample)) return { kind: 'text' };
+  if (declaredType === 'application/octet-stream') return { kind: 'opaque' };
   return { kind: 'unknown' };
 }
 

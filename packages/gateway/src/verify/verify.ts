@@ -1,7 +1,7 @@
 import type { RejectionReason } from '@chute/errors';
 import type { Upload } from '../db/types.ts';
-import { essence, typeAllowed } from '../mime.ts';
-import type { RouteRule } from '../routes/rule.ts';
+import { essence, typeAllowed } from '../rules/mime.ts';
+import type { RouteRule } from '../rules/rule.ts';
 import type { ObjectHead, Storage } from '../storage/types.ts';
 import { streamSha256 } from './checksum.ts';
 import { imageDimensions } from './image.ts';
@@ -78,7 +78,7 @@ export async function verifyObject(
         ? reject('type_mismatch', `bytes are ${detectedType}, declared ${declared}`)
         : reject('type_not_allowed', `bytes are ${detectedType}`);
     }
-  } else if (sniffed.kind === 'text') {
+  } else if (sniffed.kind === 'text' || sniffed.kind === 'opaque') {
     detectedType = declared;
   } else {
     return reject('type_mismatch', `bytes match no known signature, declared ${declared}`);

@@ -7,10 +7,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { s3Client } from '../../../../test/conformance/helpers.ts';
 import { openTarget, type Target } from '../../../../test/conformance/target.ts';
-import { createGateway, type Gateway } from '../../src/app.ts';
 import { mintToken } from '../../src/auth/mint.ts';
 import { parseConfig } from '../../src/config/parse.ts';
-import { route } from '../../src/routes/builder.ts';
+import { createGateway, type Gateway } from '../../src/gateway.ts';
+import { type CompleteRoute, route } from '../../src/rules/builder.ts';
+import { S3Storage } from '../../src/storage/s3.ts';
+import type { Storage } from '../../src/storage/types.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import type { Engine } from './engines.ts';
 
@@ -40,8 +42,8 @@ export interface Harness {
   target: Target;
   s3: S3Client;
   bucket: string;
-  gateway: Gateway;
-  url: string;
+  readonly gateway: Gateway;
+  readonly url: string;
   /** Added to Date.now() for the gateway's clock (grant deadlines, sweeper). */
   clock: { offset: number };
   token(user: string, role?: 'uploader' | 'reviewer' | 'admin'): Promise<string>;
@@ -50,12 +52,19 @@ export interface Harness {
     path: string,
     init?: { method?: string; token?: string; json?: unknown; headers?: Record<string, string> },
   ): Promise<Response>;
+  /** A new gateway on the same database and bucket, configured with `routes` (a config change). */
+  restart(routes: readonly CompleteRoute[]): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface HarnessOptions {
+  routes?: readonly CompleteRoute[];
+  /** Fault injection around the real S3 client (a storage that fails some calls). */
+  wrapStorage?: (real: Storage) => Storage;
   quotas?: { pendingGrants?: number; bytesPerDay?: string; grantsPerMinute?: number };
   sweeper?: { graceMs?: number };
+  /** The config's `webhooks` block (the dispatcher runs, woken by each event). */
+  webhooks?: Record<string, unknown>;
 }
 
 let shared: { target: Target; s3: S3Client; users: number } | undefined;
@@ -87,39 +96,50 @@ export async function startHarness(
   const bucket = `${t.bucketPrefix}-${label}`.toLowerCase().slice(0, 63);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const clock = { offset: 0 };
-  const config = parseConfig({
-    listen: { host: '127.0.0.1', port: 0 },
-    storage: {
-      endpoint: t.endpoint,
-      region: t.region,
-      bucket,
-      accessKeyId: t.accessKeyId,
-      secretAccessKey: t.secretAccessKey,
-    },
-    database: { url: engine.url },
-    auth: { jwt: { secret: JWT_SECRET } },
-    quotas: { pendingGrants: 1000, bytesPerDay: '10GB', grantsPerMinute: 10_000, ...options.quotas },
-    sweeper: { intervalMs: 3_600_000, graceMs: 1000, ...options.sweeper },
-    routes: ROUTES,
-  });
-  const gateway = await createGateway(config, {
-    logger: silentLogger(),
-    clock: () => Date.now() + clock.offset,
-    database: engine.options,
-    sweep: false,
-    processMetrics: false,
-  });
-  const { url } = await gateway.listen();
-  return {
+  const open = async (routes: readonly CompleteRoute[]) => {
+    const config = parseConfig({
+      listen: { host: '127.0.0.1', port: 0 },
+      storage: {
+        endpoint: t.endpoint,
+        region: t.region,
+        bucket,
+        accessKeyId: t.accessKeyId,
+        secretAccessKey: t.secretAccessKey,
+      },
+      database: { url: engine.url },
+      auth: { jwt: { secret: JWT_SECRET } },
+      quotas: { pendingGrants: 1000, bytesPerDay: '10GB', grantsPerMinute: 10_000, ...options.quotas },
+      sweeper: { intervalMs: 3_600_000, graceMs: 1000, ...options.sweeper },
+      ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
+      routes,
+    });
+    const gateway = await createGateway(config, {
+      logger: silentLogger(),
+      clock: () => Date.now() + clock.offset,
+      database: engine.options,
+      sweep: false,
+      processMetrics: false,
+      ...(options.wrapStorage !== undefined && {
+        storage: options.wrapStorage(new S3Storage(config.storage)),
+      }),
+    });
+    return { gateway, url: (await gateway.listen()).url };
+  };
+  let current = await open(options.routes ?? ROUTES);
+  const harness: Harness = {
     target: t,
     s3,
     bucket,
-    gateway,
-    url,
+    get gateway() {
+      return current.gateway;
+    },
+    get url() {
+      return current.url;
+    },
     clock,
     token: (user, role = 'uploader') => mintToken({ user, role, secret: JWT_SECRET }),
     api: (path, init = {}) =>
-      fetch(`${url}${path}`, {
+      fetch(`${current.url}${path}`, {
         method: init.method ?? (init.json === undefined ? 'GET' : 'POST'),
         redirect: 'manual',
         headers: {
@@ -129,8 +149,12 @@ export async function startHarness(
         },
         ...(init.json !== undefined && { body: JSON.stringify(init.json) }),
       }),
+    async restart(routes) {
+      await current.gateway.close();
+      current = await open(routes);
+    },
     async close() {
-      await gateway.close();
+      await current.gateway.close();
       try {
         await emptyAndDeleteBucket(s3, bucket);
       } finally {
@@ -138,8 +162,8 @@ export async function startHarness(
       }
     },
   };
+  return harness;
 }
-
 export interface GrantJson {
   id: string;
   method: 'post' | 'put';

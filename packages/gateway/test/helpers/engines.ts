@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { randomBase62 } from '../../src/ids.ts';
+import { randomBase62 } from '../../src/domain/ids.ts';
 
 /** A database for one test file: a URL, open options, and how to throw it away. */
 export interface Engine {
