@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -149,3 +150,19 @@ export async function openIdle(url: string, n: number): Promise<Socket[]> {
 
 /** How many of the sockets the server has closed (their 'close' has fired). */
 export const closedCount = (sockets: Socket[]) => sockets.filter((s) => s.closed || s.destroyed).length;
+
+/**
+ * How many idle connections a test may open: `wanted`, or fewer when this process may not hold
+ * that many descriptors (both ends of every connection live in this process, plus the servers'
+ * own files; a stock Debian login gets 1,024).
+ */
+export function idleBudget(wanted: number): number {
+  let limit = Number.POSITIVE_INFINITY;
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) limit = Number(m[1]);
+  } catch {
+    // Not Linux: trust the wanted number.
+  }
+  return Math.max(100, Math.min(wanted, Math.floor((limit - 300) / 2)));
+}
