@@ -94,6 +94,8 @@ export async function sendParts(
           if (url.deadline?.passed()) throw expiredLocally();
           inflight.set(n, 0);
           const part = url;
+          // Late write callbacks of an attempt that is over must not count its bytes again.
+          let live = true;
           const res = await withStallGuard(
             stop.signal,
             ctx.options.stallMs ?? DEFAULT_STALL_MS,
@@ -105,12 +107,15 @@ export async function sendParts(
                 body: { kind: 'bytes', blob },
                 signal: guarded,
                 onProgress: (l) => {
+                  if (!live) return;
                   tick();
                   inflight.set(n, l);
                   progress();
                 },
               }),
-          );
+          ).finally(() => {
+            live = false;
+          });
           if (res.status < 200 || res.status > 299)
             throw storageError(res.status, res.text, res.header('retry-after'));
           const etag = res.header('etag');
