@@ -5,10 +5,10 @@
  * every file was accepted (verified, or waiting for review), 1 when any failed or was rejected,
  * 130 when interrupted; 2 for usage errors.
  */
-import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ChuteClientError, type ResumeStore, type Upload, upload } from '@chute/client';
+import { openFile } from '@chute/client/node';
 import { fileTypeFromFile } from 'file-type';
 import { UsageError } from './errors.ts';
 import { parseFlags } from './flags.ts';
@@ -122,7 +122,8 @@ export async function runUpload(args: UploadArgs, io: UploadIo): Promise<number>
         if (!info?.isFile()) throw new UsageError(`${file}: not a readable file`);
         const contentType = args.type ?? (await detectType(file));
         progress.start(i, name, info.size);
-        const done: Upload = await upload(await openAsBlob(file, { type: contentType }), {
+        // Not fs.openAsBlob: it stops at 2 GiB (packages/client/src/node-file.ts).
+        const done: Upload = await upload(await openFile(file, { type: contentType }), {
           endpoint: args.endpoint,
           token: args.token,
           route: args.route,

@@ -57,12 +57,9 @@ async function run(
     size: file.size,
   };
   await store?.set(key, JSON.stringify(record));
+  let parts: { number: number; etag: string }[];
   try {
-    const parts = await sendParts(file, grant, deadline, held, ctx);
-    ctx.report(file.size);
-    const done = await ctx.retry('complete', () => completeUpload(ctx.options, grant.id, ctx.signal, parts));
-    await store?.delete(key);
-    return done;
+    parts = await sendParts(file, grant, deadline, held, ctx);
   } catch (e) {
     // Kept for resume: what retries could not get through (network, 5xx), a crash (nothing
     // runs), and an abort when asked to keep it. Given up: an abort by the caller and refusals,
@@ -74,6 +71,13 @@ async function run(
     }
     throw e;
   }
+  ctx.report(file.size);
+  // Every part is stored: a complete that fails (even a 4xx: 409 a part missing, 400 a list
+  // storage disagrees with) cancels nothing — the grant stays usable, and a resume lists what
+  // storage holds and completes again, instead of losing gigabytes to one refused request.
+  const done = await ctx.retry('complete', () => completeUpload(ctx.options, grant.id, ctx.signal, parts));
+  await store?.delete(key);
+  return done;
 }
 
 /**

@@ -2,8 +2,8 @@
 // embedded store, or Ceph RGW with CHUTE_S3_TARGET=rgw), each behind a real proxy that counts
 // requests and can fail them. Bad inputs and failures tried: a part URL storage calls expired,
 // parts storage keeps resetting (the upload interrupted, then resumed), an abort mid-part,
-// storage refusing a part with a 400 (not retried), a remembered record whose plan disagrees
-// with the gateway's.
+// storage refusing a part with a 400 (not retried), complete refused with a 400, a remembered
+// record whose plan disagrees with the gateway's.
 import assert from 'node:assert/strict';
 import { openAsBlob } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -188,6 +188,31 @@ describe('multipart upload through the gateway', () => {
     const again = await run({ resume });
     assert.equal(again.value?.state, 'verified');
     assert.notEqual(again.value!.id, id, 'nothing was left to resume');
+  });
+
+  test('complete refused (a 4xx) once every part is stored: nothing cancelled; resume completes without sending a part', async () => {
+    reset();
+    const resume = memoryResume();
+    stack.gatewayProxy.fault = (req) =>
+      req.method === 'POST' && req.url?.endsWith('/complete')
+        ? {
+            status: 400,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ error: { code: 'invalid_request', message: 'no', requestId: 'r' } }),
+          }
+        : undefined;
+    const first = await run({ resume });
+    assert.equal(first.error?.code, 'invalid_request');
+    assert.deepEqual(first.retries, [], 'a 4xx is not retried');
+    const id = first.error!.uploadId!;
+    assert.ok(!gatewayCalls().some((s) => s.startsWith('DELETE')), 'the stored parts are not thrown away');
+    assert.equal((await stack.view(id)).state, 'granted');
+    reset();
+    const second = await run({ resume });
+    assert.equal(second.value?.state, 'verified', String(second.error));
+    assert.equal(second.value!.id, id);
+    assert.deepEqual(partPuts(), [], 'every part was already stored');
+    assert.equal(await stack.downloadSha256(id), file.sha256);
   });
 
   test('storage refuses a part with a 400: not retried, the upload given up (DELETE → withdrawn)', async () => {
