@@ -11,7 +11,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { expectError } from './deviations.ts';
+import { deviates, expectError } from './deviations.ts';
 import { errorOf, objectUrl, postForm, sdkErrorOf, signPostForm, useBucket } from './helpers.ts';
 
 const s = useBucket('cors');
@@ -124,6 +124,34 @@ describe('bucket CORS', () => {
     });
     const res = await postForm(s, fields, file, { origin });
     assert.equal(res.status, 204, await res.text());
+    assert.equal(res.headers.get('access-control-allow-origin'), origin);
+  });
+
+  it('a preflight without Origin: 400 BadRequest', async () => {
+    const res = await fetch(objectUrl(s, 'incoming/a.png'), {
+      method: 'OPTIONS',
+      headers: { 'access-control-request-method': 'PUT' },
+    });
+    expectError(s.target, await errorOf(res), 400, 'BadRequest', { deviation: 'cors-preflight-no-origin' });
+  });
+
+  it('a refused preflight says why, in S3 words', async () => {
+    const res = await preflight(objectUrl(s, 'incoming/a.png'), 'PUT', 'https://evil.example');
+    const err = await errorOf(res);
+    if (deviates(s.target, 'cors-refusal-access-denied')) return;
+    assert.equal(
+      err.message,
+      "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+    );
+  });
+
+  it('an error answer to a matching cross-origin request carries the CORS headers', async () => {
+    // Otherwise the browser hides S3's error document from the page behind a CORS failure.
+    const url = await getSignedUrl(s.s3, new GetObjectCommand({ Bucket: s.bucket, Key: 'cors/missing' }), {
+      expiresIn: 60,
+    });
+    const res = await fetch(url, { headers: { origin } });
+    expectError(s.target, await errorOf(res), 404, 'NoSuchKey');
     assert.equal(res.headers.get('access-control-allow-origin'), origin);
   });
 

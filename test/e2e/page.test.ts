@@ -2,53 +2,28 @@
 // a demo user picks a file, the browser uploads it straight to the embedded store by POST grant,
 // the page completes it and shows the verdict. Run with `npm run test:e2e`.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createGateway, devConfig, mintToken, prepareBucket, silentLogger } from '@chute/gateway';
-import type { Page } from 'playwright-core';
-import { type DevServer, startDev } from '../../packages/cli/src/dev.ts';
-import { launchChromium } from './browser.ts';
+import { type Console, openConsole } from './console.ts';
 import { logoPng } from './png.ts';
 
-// The one env read of this suite: where to leave the screenshot (default: a temp file).
-const SCREENSHOTS = process.env['CHUTE_E2E_SCREENSHOTS'] ?? tmpdir();
-
 describe('the upload page (Chromium)', () => {
+  let c: Console;
   let dataDir: string;
-  let dev: DevServer;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
-  let page: Page;
-  const problems: string[] = [];
+  let dev: Console['dev'];
+  let browser: Console['browser'];
+  let page: Console['page'];
 
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chute-e2e-'));
-    dev = await startDev({ dataDir, host: '127.0.0.1', port: 0, s3Port: 0 });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    // A CSP violation or a script error would mean the page only works by accident.
-    page.on('console', (m) => {
-      // The refusal tests' 415 (gateway) and 403 (storage) are expected; anything else is not.
-      if (m.type() === 'error' && !/status of (415|403)/.test(m.text()))
-        problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    await page.goto(`${dev.gatewayUrl}/`);
-    await page.waitForSelector('body[data-ready="true"]');
+    // The refusal tests' 415 (gateway) and 403 (storage) are expected errors; nothing else is.
+    c = await openConsole('page', /status of (415|403)/);
+    ({ dataDir, dev, browser, page } = c);
   });
-
   after(async () => {
-    await browser?.close();
-    await dev?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await c?.close();
   });
-
-  async function shoot(name: string) {
-    const path = join(SCREENSHOTS, name);
-    await page.screenshot({ path, fullPage: true });
-    process.stderr.write(`# screenshot: ${path}\n`);
-  }
+  const problems = () => c.problems;
+  const shoot = (name: string) => c.shoot(name);
 
   async function uploadFile(file: { name: string; mimeType: string; buffer: Buffer }) {
     await page.selectOption('#user', 'alice');
@@ -173,6 +148,6 @@ describe('the upload page (Chromium)', () => {
   });
 
   test('no script errors and no CSP violations on the way', () => {
-    assert.deepEqual(problems, []);
+    assert.deepEqual(problems(), []);
   });
 });

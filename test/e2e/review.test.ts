@@ -1,50 +1,26 @@
 // The review journey in a real browser (Debian's Chromium) against `chute dev` in-process: an
 // owner uploads a logo, a reviewer sees it in the queue with its preview and approves it, the
 // owner sees it published; a second upload is rejected with a reason; the history shows who did
-// what. Run with `npm run test:e2e`.
+// what; chute dev's webhook receiver shows review.approved, signature verified. Run with
+// `npm run test:e2e`.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
-import { type DevServer, startDev } from '../../packages/cli/src/dev.ts';
-import { launchChromium } from './browser.ts';
+import { type Console, openConsole } from './console.ts';
 import { logoPng } from './png.ts';
 
-const SCREENSHOTS = process.env['CHUTE_E2E_SCREENSHOTS'] ?? tmpdir();
-
 describe('review in the console (Chromium)', () => {
-  let dataDir: string;
-  let dev: DevServer;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
-  let page: Page;
-  const problems: string[] = [];
+  let c: Console;
+  let page: Console['page'];
 
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chute-e2e-review-'));
-    dev = await startDev({ dataDir, host: '127.0.0.1', port: 0, s3Port: 0 });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    await page.goto(`${dev.gatewayUrl}/`);
-    await page.waitForSelector('body[data-ready="true"]');
+    c = await openConsole('review');
+    page = c.page;
   });
-
   after(async () => {
-    await browser?.close();
-    await dev?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await c?.close();
   });
-
-  const shoot = async (name: string) => {
-    const path = join(SCREENSHOTS, name);
-    await page.screenshot({ path, fullPage: true });
-    process.stderr.write(`# screenshot: ${path}\n`);
-  };
+  const problems = () => c.problems;
+  const shoot = (name: string) => c.shoot(name);
 
   async function uploadAs(user: string, name: string, buffer: Buffer): Promise<string> {
     await page.selectOption('#user', user);
@@ -109,6 +85,14 @@ describe('review in the console (Chromium)', () => {
     const history = (await page.textContent(`${mine} ol.history`)) ?? '';
     assert.match(history, /granted by bob \(uploader\)/);
     assert.match(history, /approved by rita \(reviewer\) “looks great”/);
+    // chute dev's built-in receiver got review.approved for it, with a valid Standard Webhooks
+    // signature (the receiver verifies it with the dev secret); the page lists it.
+    const delivered = `#webhooks-list li[data-type="review.approved"][data-verified="true"]`;
+    for (let i = 0; i < 50 && !(await page.$(`${delivered}:has-text("${id}")`)); i++) {
+      await page.click('#refresh');
+      await page.waitForTimeout(200);
+    }
+    assert.ok(await page.$(`${delivered}:has-text("${id}")`), (await page.textContent('#webhooks')) ?? '');
     await shoot('chute-e2e-review-published.png');
   });
 
@@ -140,6 +124,6 @@ describe('review in the console (Chromium)', () => {
   });
 
   test('no script errors and no CSP violations on the way', () => {
-    assert.deepEqual(problems, []);
+    assert.deepEqual(problems(), []);
   });
 });

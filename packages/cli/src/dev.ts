@@ -168,6 +168,12 @@ export function devBanner(dev: DevServer, dataDir: string): string {
     `    curl -s "$(jq -r .url <<<"$G")" $(jq -r '.fields | to_entries[] | "-F \\(.key)=\\(.value)"' <<<"$G") -F file=@logo.png`,
     `    curl -s -X POST ${api}/v1/uploads/$(jq -r .id <<<"$G")/complete ${auth}`,
     '',
+    '  Then review it as a reviewer (the queue, then a decision); the receiver logs review.approved:',
+    '    R=$(npm run -s chute -- token --user rita --role reviewer)',
+    `    curl -s ${api}/v1/reviews -H "authorization: Bearer $R"`,
+    `    curl -s ${api}/v1/uploads/$(jq -r .id <<<"$G")/decision -H "authorization: Bearer $R" \\`,
+    `          -H 'content-type: application/json' -d '{"decision":"approve"}'`,
+    '',
     '  Ctrl-C stops both servers.',
     '',
   ].join('\n');

@@ -20,7 +20,8 @@ export {
 } from './domain/ids.ts';
 export { createGateway, type Gateway, type GatewayOptions } from './gateway.ts';
 export { buildApp } from './http/app.ts';
-export { ENDPOINTS, openApiDocument } from './http/openapi.ts';
+export { ENDPOINTS } from './http/endpoints.ts';
+export { openApiDocument } from './http/openapi.ts';
 export { Completer } from './lifecycle/completer.ts';
 export { EVENT_TYPES, type EventType } from './lifecycle/events.ts';
 export { Sweeper, type SweepReport } from './lifecycle/sweeper.ts';

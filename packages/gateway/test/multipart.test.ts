@@ -7,9 +7,15 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateMultipartUploadCommand, GetObjectCommand, ListPartsCommand } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { newUploadId } from '../src/domain/ids.ts';
 import { route } from '../src/rules/builder.ts';
+import { S3Storage } from '../src/storage/s3.ts';
 import { type Harness, startHarness } from './helpers/e2e.ts';
 import { type Engine, postgresEngine, sqliteEngine } from './helpers/engines.ts';
 
@@ -283,3 +289,57 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
     });
   });
 }
+
+describe('copies above the single-copy limit go part by part (UploadPartCopy)', () => {
+  let engine: Engine;
+  let h: Harness;
+  before(async () => {
+    engine = sqliteEngine();
+    h = await startHarness(engine, 'mp-copy', { routes: ROUTES });
+  });
+  after(async () => {
+    try {
+      await h?.close();
+    } finally {
+      await engine?.cleanup();
+    }
+  });
+
+  test('the copy keeps bytes, type and metadata; a changed source (If-Match) is refused and nothing is left', async () => {
+    const t = h.target;
+    // The same store and bucket, with the limit lowered so a 12 MiB object takes the part-by-part path.
+    const storage = new S3Storage(
+      {
+        endpoint: t.endpoint,
+        region: t.region,
+        bucket: h.bucket,
+        accessKeyId: t.accessKeyId,
+        secretAccessKey: t.secretAccessKey,
+        forcePathStyle: true,
+      },
+      { maxCopyBytes: 5 * MIB },
+    );
+    const bytes = randomBytes(12 * MIB + 7);
+    await h.s3.send(
+      new PutObjectCommand({
+        Bucket: h.bucket,
+        Key: 'src/big',
+        Body: bytes,
+        ContentType: 'application/x-test',
+        Metadata: { 'upload-id': 'up_x', 'user-id': 'alice' },
+      }),
+    );
+    const head = (await storage.head('src/big'))!;
+    await storage.copy('src/big', 'dst/big', { ifMatch: head.etag, size: bytes.length });
+    const got = await h.s3.send(new GetObjectCommand({ Bucket: h.bucket, Key: 'dst/big' }));
+    assert.equal(md5(await got.Body!.transformToByteArray()), md5(bytes));
+    assert.equal(got.ContentType, 'application/x-test');
+    assert.deepEqual(got.Metadata, { 'upload-id': 'up_x', 'user-id': 'alice' });
+    await assert.rejects(
+      storage.copy('src/big', 'dst/other', { ifMatch: '"0123"', size: bytes.length }),
+      (e: { code?: string }) => e.code === 'PreconditionFailed',
+    );
+    assert.equal(await storage.head('dst/other'), undefined);
+    assert.deepEqual((await storage.listMultipartUploads('dst/')).uploads, []);
+  });
+});

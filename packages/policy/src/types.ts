@@ -1,12 +1,10 @@
-/** A POST policy as S3 reads it (after its signature is verified and its base64 decoded). */
+import type { PostCondition } from '@chute/sigv4';
 
-/** { "field": "value" } — exactly one property; same as ["eq", "$field", "value"]. */
-export type ObjectCondition = Record<string, string>;
-/** The operator is stored lowercased; the field keeps the policy's spelling (S3 echoes it so). */
-export type MatchCondition = ['eq' | 'starts-with', string, string];
-/** Bounds as written: a JSON integer, or a string that S3 reads as one when it can. */
-export type RangeCondition = ['content-length-range', number | string, number | string];
-export type Condition = ObjectCondition | MatchCondition | RangeCondition;
+// The condition shapes are defined once, in @chute/sigv4 (the signer writes them too).
+export type { MatchCondition, ObjectCondition, RangeCondition } from '@chute/sigv4';
+export type Condition = PostCondition;
+
+/** A POST policy as S3 reads it (after its signature is verified and its base64 decoded). */
 
 export interface PostPolicy {
   /** ISO 8601 UTC, e.g. '2026-11-21T13:00:00.000Z'. */

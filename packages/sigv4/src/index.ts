@@ -13,8 +13,8 @@ export {
   type SignedChunkedUpload,
   signChunkedUpload,
 } from './chunked.ts';
+export type { MatchCondition, ObjectCondition, PostCondition, RangeCondition } from './post-condition.ts';
 export {
-  type PostCondition,
   type PostPolicy,
   type PostPolicyInput,
   type PostSignatureResult,

@@ -4,6 +4,7 @@ import { isoSeconds, parseAmzDate, toAmzDate } from './amz-date.ts';
 import { parseCredential } from './credential.ts';
 import { safeEqual } from './crypto.ts';
 import { parseEndpoint } from './endpoint.ts';
+import type { PostCondition } from './post-condition.ts';
 import { MAX_EXPIRES } from './presign.ts';
 import { signingKey, signingKeyFor } from './signing-key.ts';
 import { ALGORITHM, credentialScope } from './string-to-sign.ts';
@@ -17,9 +18,6 @@ import { invalidAccessKey, signatureMismatch } from './verify-errors.ts';
  * createPresignedPost exactly (same conditions, same order, same JSON), so the two agree byte for
  * byte; what a policy means is the policy package's business.
  */
-
-/** A POST policy condition as JSON: `{"field": "value"}` or `["op", "$field", value…]`. */
-export type PostCondition = Record<string, string> | readonly (string | number)[];
 
 export interface PostPolicyInput extends Scope {
   /** Origin of the endpoint, e.g. 'http://127.0.0.1:9000'. */

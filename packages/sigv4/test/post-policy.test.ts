@@ -3,7 +3,8 @@ import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { type PostCondition, signPostPolicy, verifyPostSignature } from '../src/post-policy.ts';
+import type { PostCondition } from '../src/post-condition.ts';
+import { signPostPolicy, verifyPostSignature } from '../src/post-policy.ts';
 import type { VerifyOptions } from '../src/types.ts';
 import { credentials, FIXED_NOW, pick, prng, REGIONS, s3ErrorOf } from './helpers.ts';
 

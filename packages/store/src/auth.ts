@@ -1,6 +1,6 @@
 import { S3Error } from '@chute/errors';
 import { type AuthResult, type VerifyOptions, verifyRequest, type WireRequest } from '@chute/sigv4';
-import type { BucketInfo } from './backend/types.ts';
+import type { BucketInfo, ObjectCannedAcl } from './backend/types.ts';
 import type { StoreConfig } from './config.ts';
 
 /**
@@ -11,7 +11,8 @@ import type { StoreConfig } from './config.ts';
  * - `write`: allowed on `public-read-write` buckets;
  * - `owner`: never anonymous.
  */
-export type Access = 'none' | 'read' | 'write' | 'owner';
+/** `object-read`: reading one object, which its own canned ACL may also allow. */
+export type Access = 'none' | 'read' | 'object-read' | 'write' | 'owner';
 
 export type Verify = (req: WireRequest, opts: VerifyOptions) => AuthResult;
 
@@ -29,14 +30,25 @@ export function makeAuthenticator(config: StoreConfig, injected?: Verify) {
 }
 
 /**
- * Enforces the bucket's canned ACL for anonymous callers. `authenticated-read` grants reads to
+ * Enforces the bucket's (or, to read an object, the object's) canned ACL for anonymous callers. `authenticated-read` grants reads to
  * any signed request, which in this store already owns everything, so it behaves as private
  * for anonymous callers.
  */
-export function enforceAccess(auth: AuthResult, access: Access, bucket: BucketInfo | undefined): void {
+export function enforceAccess(
+  auth: AuthResult,
+  access: Access,
+  bucket: BucketInfo | undefined,
+  objectAcl?: ObjectCannedAcl,
+): void {
   if (auth.kind !== 'anonymous' || access === 'none') return;
   if (access === 'owner' || !bucket) throw new S3Error('AccessDenied');
-  if (access === 'read' && (bucket.acl === 'public-read' || bucket.acl === 'public-read-write')) return;
+  // S3 and RGW read a bucket's READ grant as listing only, an object needing its own grant; this
+  // store has always let a public-read bucket's objects be read too, and keeps it (docs/compat.md,
+  // bucket-read-grants-object-read).
+  const reads = access === 'read' || access === 'object-read';
+  if (reads && (bucket.acl === 'public-read' || bucket.acl === 'public-read-write')) return;
+  // An object's public-read(-write) grants AllUsers READ on that object, whatever the bucket's.
+  if (access === 'object-read' && (objectAcl === 'public-read' || objectAcl === 'public-read-write')) return;
   if (access === 'write' && bucket.acl === 'public-read-write') return;
   throw new S3Error('AccessDenied');
 }

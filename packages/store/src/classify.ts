@@ -27,6 +27,9 @@ export type OperationName =
   | 'DeleteBucketCors'
   | 'PutBucketAcl'
   | 'GetBucketAcl'
+  | 'GetObjectTagging'
+  | 'PutObjectTagging'
+  | 'DeleteObjectTagging'
   | 'PostObject'
   | 'Preflight';
 
@@ -126,7 +129,10 @@ export function classify(
     if (method === 'GET') return out('ListBuckets');
     throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: 'SERVICE' });
   }
+  const objectTagging =
+    key !== undefined && (method === 'GET' || method === 'PUT' || method === 'DELETE') && has('tagging');
   for (const sub of UNSUPPORTED) {
+    if (sub === 'tagging' && objectTagging) continue;
     if (has(sub)) throw new S3Error('NotImplemented', 'This sub-resource is not implemented by chute s3');
   }
   if (key === undefined) {
@@ -157,12 +163,14 @@ export function classify(
   switch (method) {
     case 'GET':
       if (has('uploadId')) return out('ListParts');
+      if (objectTagging) return out('GetObjectTagging');
       if (has('acl')) throw new S3Error('NotImplemented', 'Object ACLs are not implemented by chute s3');
       return out('GetObject');
     case 'HEAD':
       return out('HeadObject');
     case 'PUT':
       if (has('acl')) throw new S3Error('NotImplemented', 'Object ACLs are not implemented by chute s3');
+      if (objectTagging) return out('PutObjectTagging');
       if (has('partNumber') || has('uploadId')) {
         return out(headers['x-amz-copy-source'] !== undefined ? 'UploadPartCopy' : 'UploadPart');
       }
@@ -170,6 +178,7 @@ export function classify(
       return out('PutObject');
     case 'DELETE':
       if (has('uploadId')) return out('AbortMultipartUpload');
+      if (objectTagging) return out('DeleteObjectTagging');
       return out('DeleteObject');
     case 'POST':
       if (has('uploads')) return out('CreateMultipartUpload');

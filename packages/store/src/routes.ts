@@ -22,6 +22,7 @@ import {
   listParts,
   uploadPart,
 } from './ops/multipart.ts';
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './ops/object-tagging.ts';
 import { postObject } from './ops/post-object.ts';
 import { preflight } from './ops/preflight.ts';
 import { putBucketCors } from './ops/put-bucket-cors.ts';
@@ -52,8 +53,11 @@ export const ROUTES: Partial<Record<OperationName, Route>> = {
   ListObjectsV2: { handler: listObjectsV2, access: 'read' },
   ListObjectVersions: { handler: listObjectVersions, access: 'read' },
   PutObject: { handler: putObject, access: 'write' },
-  GetObject: { handler: getObject, access: 'read' },
-  HeadObject: { handler: headObject, access: 'read' },
+  GetObject: { handler: getObject, access: 'object-read' },
+  HeadObject: { handler: headObject, access: 'object-read' },
+  GetObjectTagging: { handler: getObjectTagging, access: 'read' },
+  PutObjectTagging: { handler: putObjectTagging, access: 'owner' },
+  DeleteObjectTagging: { handler: deleteObjectTagging, access: 'owner' },
   DeleteObject: { handler: deleteObject, access: 'write' },
   DeleteObjects: { handler: deleteObjects, access: 'write' },
   CopyObject: { handler: copyObject, access: 'write' },

@@ -118,7 +118,11 @@ export async function createStore(
         if (c.bucket !== undefined && !bucket && route.access !== 'owner') {
           throw new S3Error('NoSuchBucket', undefined, { BucketName: c.bucket });
         }
-        enforceAccess(ctx.auth, route.access, bucket);
+        const objectAcl =
+          route.access === 'object-read' && bucket && c.key !== undefined
+            ? backend.headObject(bucket.name, c.key)?.acl
+            : undefined;
+        enforceAccess(ctx.auth, route.access, bucket, objectAcl);
       }
       await route.handler(ctx);
     } catch (e) {

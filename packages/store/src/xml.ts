@@ -52,7 +52,7 @@ const parser = new XMLParser({
   trimValues: false,
   processEntities: true,
   ignoreDeclaration: true,
-  isArray: (name) => name === 'Part' || name === 'Object' || name === 'CORSRule',
+  isArray: (name) => name === 'Part' || name === 'Object' || name === 'CORSRule' || name === 'Tag',
 });
 
 /**

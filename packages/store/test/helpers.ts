@@ -19,7 +19,7 @@ export interface Running {
 
 /** A store on 127.0.0.1:0 over a fresh temp dir; stop() closes it and removes the dir. */
 export async function startStore(
-  opts: { buckets?: string[]; dir?: string; keepDir?: boolean } = {},
+  opts: { buckets?: string[]; dir?: string; keepDir?: boolean; region?: string } = {},
 ): Promise<Running> {
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'chute-store-'));
   const store = await createStore(
@@ -27,7 +27,7 @@ export async function startStore(
       host: '127.0.0.1',
       port: 0,
       dataDir: dir,
-      region: REGION,
+      region: opts.region ?? REGION,
       users: [{ ...CREDS }],
       buckets: opts.buckets ?? [],
     },

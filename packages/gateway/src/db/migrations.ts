@@ -14,6 +14,30 @@ export interface Migration {
   sql: string | Record<Dialect, string>;
 }
 
+/** Migration 4's statements that both engines run as written (after their own uploads changes). */
+const V4_SHARED = `
+-- the review queue: pending_review, oldest verified first
+CREATE INDEX uploads_state_completed ON uploads (state, completed_at, id);
+-- the sweeper: rejected files whose retention ran out
+CREATE INDEX uploads_purge ON uploads (purge_at) WHERE purge_at IS NOT NULL AND purged_at IS NULL;
+
+-- Every state change of every upload, with who made it and in which request. Written in the
+-- same transaction as the change; never updated or deleted (the triggers refuse it).
+CREATE TABLE audit (
+  id         TEXT PRIMARY KEY,
+  upload_id  TEXT NOT NULL,
+  at         BIGINT NOT NULL,
+  actor      TEXT NOT NULL,
+  actor_role TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  from_state TEXT,
+  to_state   TEXT NOT NULL,
+  request_id TEXT,
+  detail     TEXT
+);
+CREATE INDEX audit_upload ON audit (upload_id, at, id);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -153,28 +177,7 @@ CREATE INDEX uploads_user_quota ON uploads (user_id, created_at, id, state, expi
 CREATE INDEX uploads_state_created ON uploads (state, created_at, id);
 CREATE INDEX uploads_created ON uploads (created_at, id);
 CREATE INDEX uploads_state_expires ON uploads (state, expires_at);
-
--- the review queue: pending_review, oldest verified first
-CREATE INDEX uploads_state_completed ON uploads (state, completed_at, id);
--- the sweeper: rejected files whose retention ran out
-CREATE INDEX uploads_purge ON uploads (purge_at) WHERE purge_at IS NOT NULL AND purged_at IS NULL;
-
--- Every state change of every upload, with who made it and in which request. Written in the
--- same transaction as the change; never updated or deleted (the triggers refuse it).
-CREATE TABLE audit (
-  id         TEXT PRIMARY KEY,
-  upload_id  TEXT NOT NULL,
-  at         BIGINT NOT NULL,
-  actor      TEXT NOT NULL,
-  actor_role TEXT NOT NULL,
-  action     TEXT NOT NULL,
-  from_state TEXT,
-  to_state   TEXT NOT NULL,
-  request_id TEXT,
-  detail     TEXT
-);
-CREATE INDEX audit_upload ON audit (upload_id, at, id);
-
+${V4_SHARED}
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 `,
@@ -195,28 +198,7 @@ ALTER TABLE uploads
   ADD COLUMN purged_at BIGINT,
   ADD COLUMN multipart_id TEXT,
   ADD COLUMN part_size BIGINT;
-
--- the review queue: pending_review, oldest verified first
-CREATE INDEX uploads_state_completed ON uploads (state, completed_at, id);
--- the sweeper: rejected files whose retention ran out
-CREATE INDEX uploads_purge ON uploads (purge_at) WHERE purge_at IS NOT NULL AND purged_at IS NULL;
-
--- Every state change of every upload, with who made it and in which request. Written in the
--- same transaction as the change; never updated or deleted (the triggers refuse it).
-CREATE TABLE audit (
-  id         TEXT PRIMARY KEY,
-  upload_id  TEXT NOT NULL,
-  at         BIGINT NOT NULL,
-  actor      TEXT NOT NULL,
-  actor_role TEXT NOT NULL,
-  action     TEXT NOT NULL,
-  from_state TEXT,
-  to_state   TEXT NOT NULL,
-  request_id TEXT,
-  detail     TEXT
-);
-CREATE INDEX audit_upload ON audit (upload_id, at, id);
-
+${V4_SHARED}
 CREATE FUNCTION chute_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'audit is append-only';

@@ -37,25 +37,34 @@ export const UPLOAD_COLUMNS = {
   partSize: 'part_size',
 } as const satisfies Record<keyof Upload, string>;
 
+/** The fields a transition may set (every field of TransitionFields: the check below fails otherwise). */
+const TRANSITION_FIELDS = [
+  'fileKey',
+  'detectedType',
+  'size',
+  'width',
+  'height',
+  'reason',
+  'completedAt',
+  'reviewedBy',
+  'reviewedAt',
+  'reviewReason',
+  'reviewNote',
+  'publishedKey',
+  'publishedAt',
+  'retiredAt',
+  'purgeAt',
+  'purgedAt',
+] as const satisfies readonly (keyof TransitionFields)[];
+const allTransitionFields: Exclude<keyof TransitionFields, (typeof TRANSITION_FIELDS)[number]> extends never
+  ? true
+  : never = true;
+void allTransitionFields;
+
 /** The only columns a transition may write: keys are checked against this list, never interpolated raw. */
-export const TRANSITION_COLUMNS = {
-  fileKey: 'file_key',
-  detectedType: 'detected_type',
-  size: 'size',
-  width: 'width',
-  height: 'height',
-  reason: 'reason',
-  completedAt: 'completed_at',
-  reviewedBy: 'reviewed_by',
-  reviewedAt: 'reviewed_at',
-  reviewReason: 'review_reason',
-  reviewNote: 'review_note',
-  publishedKey: 'published_key',
-  publishedAt: 'published_at',
-  retiredAt: 'retired_at',
-  purgeAt: 'purge_at',
-  purgedAt: 'purged_at',
-} as const satisfies Record<keyof TransitionFields, string>;
+export const TRANSITION_COLUMNS = Object.fromEntries(
+  TRANSITION_FIELDS.map((field) => [field, UPLOAD_COLUMNS[field]]),
+) as Readonly<Record<keyof TransitionFields, string>>;
 
 const NUMERIC = new Set([
   'declared_size',

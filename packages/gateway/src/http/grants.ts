@@ -7,7 +7,7 @@ import { checkDeclared } from '../rules/check.ts';
 import { ruleFingerprint } from '../rules/fingerprint.ts';
 import { planParts } from '../rules/parts.ts';
 import { postConditions, postFields } from '../rules/post-conditions.ts';
-import { putSignedHeaders } from '../rules/put-headers.ts';
+import { type PutInput, putSignedHeaders } from '../rules/put-headers.ts';
 import type { RouteRule } from '../rules/rule.ts';
 import type { Services } from '../services.ts';
 import { actorOf, authenticate, type Ctx } from './context.ts';
@@ -15,11 +15,6 @@ import { PARTS_IN_GRANT, signParts } from './parts.ts';
 import { type Grant, GrantRequest } from './schemas.ts';
 import { parseBody } from './validate.ts';
 
-/**
- * POST /v1/grants — auth → route → declared type/size against the rule → reserve quota and record
- * the grant (one transaction) → sign exactly that upload for storage. Nothing is signed for an
- * anonymous caller, an unknown route, a refused declaration or an exceeded quota.
- */
 /**
  * The client's choice when it made one (multipart only where the route allows it); otherwise
  * multipart above the route's threshold, else the route's transport. Above 5 GiB nothing but
@@ -43,6 +38,17 @@ function chooseMethod(rule: RouteRule, asked: UploadMethod | undefined, size: nu
   return method;
 }
 
+/**
+ * POST /v1/grants — auth → route → declared type/size against the rule → reserve quota and record
+ * the grant (one transaction) → sign exactly that upload for storage. Nothing is signed for an
+ * anonymous caller, an unknown route, a refused declaration or an exceeded quota.
+ */
+function multipartHeaders(rule: RouteRule, input: PutInput): Record<string, string> {
+  const headers = putSignedHeaders(rule, input);
+  delete headers['content-length'];
+  return headers;
+}
+
 export function postGrant(services: Services) {
   const { config, repo, storage, clock, metrics } = services;
   return async (c: Ctx) => {
@@ -60,19 +66,21 @@ export function postGrant(services: Services) {
     // A multipart upload may take hours: its deadline is the longest grant lifetime, while each
     // part URL lives the route's lifetime and is signed again on request (POST …/parts).
     const expiresAt = now + (method === 'multipart' ? MAX_LIFETIME_MS : rule.lifetimeMs);
-    const objectHeaders = putSignedHeaders(rule, {
-      uploadId: id,
-      userId: principal.userId,
-      contentType: declared.contentType,
-      size: declared.size,
-    });
-    delete objectHeaders['content-length'];
     // Started on storage before the grant is recorded, so the row carries its id; a grant the
     // quota then refuses aborts it at once (and the sweeper aborts any such upload left behind).
+    // The object gets the headers a PUT grant would sign, but Content-Length (parts carry theirs).
     const multipart =
       method === 'multipart'
         ? {
-            multipartId: await storage.createMultipart(key, objectHeaders),
+            multipartId: await storage.createMultipart(
+              key,
+              multipartHeaders(rule, {
+                uploadId: id,
+                userId: principal.userId,
+                contentType: declared.contentType,
+                size: declared.size,
+              }),
+            ),
             partSize: planParts(declared.size).partSize,
           }
         : undefined;

@@ -1,14 +1,12 @@
+import type { PostCondition } from '@chute/sigv4';
 import type { RouteRule } from './rule.ts';
 
 /**
- * POST policy conditions, shaped as S3 reads them (the same shapes as @chute/policy's types).
+ * POST policy conditions, shaped as S3 reads them (the one definition is @chute/sigv4's).
  * The signer (`signPostPolicy`) adds the policy's expiration and the x-amz-algorithm,
  * x-amz-credential and x-amz-date conditions; everything that depends on the rule is here.
  */
-export type Condition =
-  | Record<string, string>
-  | ['eq' | 'starts-with', string, string]
-  | ['content-length-range', number, number];
+export type Condition = PostCondition;
 
 export interface PostInput {
   bucket: string;

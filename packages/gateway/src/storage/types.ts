@@ -3,6 +3,7 @@
  * (s3.ts), so the embedded store, Ceph RGW, MinIO, AWS S3 and R2 are the same code path. The
  * gateway never touches a store's files: everything it knows about an object comes from here.
  */
+import type { PostCondition } from '@chute/sigv4';
 
 /** Where and as whom the gateway reaches storage (the config's `storage` section). */
 export interface StorageSettings {
@@ -57,11 +58,8 @@ export interface PresignGetInput {
   responseContentType?: string;
 }
 
-/** A POST policy condition as S3 reads it. */
-export type FormCondition =
-  | Record<string, string>
-  | ['eq' | 'starts-with', string, string]
-  | ['content-length-range', number, number];
+/** A POST policy condition as S3 reads it (defined once, in @chute/sigv4). */
+export type FormCondition = PostCondition;
 
 export interface PostFormInput {
   key: string;

@@ -13,6 +13,15 @@ export const CANNED_ACLS: readonly CannedAcl[] = [
   'authenticated-read',
 ];
 
+/** Canned ACLs an object can carry ("Canned ACL" in the Access control list overview). */
+export type ObjectCannedAcl = CannedAcl | 'aws-exec-read' | 'bucket-owner-read' | 'bucket-owner-full-control';
+export const OBJECT_CANNED_ACLS: readonly ObjectCannedAcl[] = [
+  ...CANNED_ACLS,
+  'aws-exec-read',
+  'bucket-owner-read',
+  'bucket-owner-full-control',
+];
+
 export interface BucketInfo {
   name: string;
   created: number;
@@ -40,6 +49,10 @@ export interface ObjectAttrs {
   /** x-amz-meta-* with the prefix removed, names lowercased. */
   userMeta: Record<string, string>;
   checksum?: StoredChecksum;
+  /** The object's canned ACL when it is not `private` (x-amz-acl on PUT, the `acl` POST field). */
+  acl?: ObjectCannedAcl;
+  /** The object's tag set, in the order given ([key, value] pairs, keys unique). */
+  tags?: [string, string][];
 }
 
 export interface ObjectMeta extends ObjectAttrs {
@@ -156,6 +169,8 @@ export interface Backend {
     dst: { bucket: string; key: string },
     attrs?: ObjectAttrs,
   ): Promise<ObjectMeta>;
+  /** Replaces the tag set of the current version (same bytes, ETag and Last-Modified). */
+  retagObject(bucket: string, key: string, tags: [string, string][]): Promise<ObjectMeta>;
   /** True if something was deleted. */
   deleteObject(bucket: string, key: string): Promise<boolean>;
   listObjects(bucket: string, opts: ListOptions): ListResult;

@@ -8,6 +8,12 @@ export function consume(
   onChunk: (b: Buffer) => Promise<void> | undefined,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
+    // A source that failed before it was handed here (a POST form's file found malformed while
+    // the policy was being checked) emits nothing more: its state is all there is to go on.
+    const state = src as NodeJS.ReadableStream & { errored?: unknown; destroyed?: boolean };
+    if (state.errored) return reject(state.errored);
+    if (state.destroyed && !src.readableEnded)
+      return reject(new Error('request closed before its body ended'));
     let done = false;
     let waiting = 0;
     let ended = false;

@@ -1,8 +1,8 @@
 import { S3Error } from '@chute/errors';
+import { parseCannedAcl } from '../acl.ts';
 import type { RequestContext } from '../context.ts';
 import { doc, el } from '../xml.ts';
 import { OWNER_ID, OWNER_NAME, ownerXml, readSmallBody } from './common.ts';
-import { parseCannedAcl } from './create-bucket.ts';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const AUTH_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';

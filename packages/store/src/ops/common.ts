@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { S3Error } from '@chute/errors';
+import { parseObjectAcl } from '../acl.ts';
 import type { BlobWriter, ObjectAttrs, ObjectMeta } from '../backend/types.ts';
 import { checksumHeader } from '../body/checksums.ts';
 import { ingest, planBody } from '../body/ingest.ts';
 import type { RequestContext } from '../context.ts';
+import { parseTaggingHeader } from '../tagging.ts';
 import { el } from '../xml.ts';
 
 /** The one owner this store reports (S3 clients expect an Owner element in listings). */
@@ -67,7 +69,16 @@ export function attrsFromHeaders(ctx: RequestContext): ObjectAttrs {
   }
   const sc = ctx.header('x-amz-storage-class');
   if (sc !== undefined && sc !== 'STANDARD') throw new S3Error('InvalidStorageClass');
-  return { contentType: ctx.header('content-type') ?? 'binary/octet-stream', headers, userMeta };
+  const acl = parseObjectAcl(ctx.header('x-amz-acl'));
+  const tagging = ctx.header('x-amz-tagging');
+  const tags = tagging === undefined ? [] : parseTaggingHeader(tagging);
+  return {
+    contentType: ctx.header('content-type') ?? 'binary/octet-stream',
+    headers,
+    userMeta,
+    ...(acl !== undefined ? { acl } : {}),
+    ...(tags.length > 0 ? { tags } : {}),
+  };
 }
 
 /** Headers that describe a stored object on GET/HEAD/ and (partly) PUT responses. */
@@ -81,6 +92,7 @@ export function objectHeaders(ctx: RequestContext, meta: ObjectMeta): OutgoingHt
   };
   for (const [k, v] of Object.entries(meta.userMeta)) h[`x-amz-meta-${k}`] = v;
   if (meta.partsCount !== undefined) h['x-amz-mp-parts-count'] = String(meta.partsCount);
+  if (meta.tags !== undefined && meta.tags.length > 0) h['x-amz-tagging-count'] = String(meta.tags.length);
   if (meta.checksum && ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
     h[checksumHeader(meta.checksum.algorithm)] = meta.checksum.value;
     h['x-amz-checksum-type'] = meta.checksum.type;

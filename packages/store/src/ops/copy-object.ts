@@ -1,4 +1,5 @@
 import { S3Error } from '@chute/errors';
+import { parseObjectAcl } from '../acl.ts';
 import { enforceAccess } from '../auth.ts';
 import type { ObjectMeta } from '../backend/types.ts';
 import type { RequestContext } from '../context.ts';
@@ -67,7 +68,13 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  const attrs = directive === 'REPLACE' ? attrsFromHeaders(ctx) : undefined;
+  const acl = parseObjectAcl(ctx.header('x-amz-acl'));
+  const attrs =
+    directive === 'REPLACE'
+      ? attrsFromHeaders(ctx)
+      : acl === undefined
+        ? undefined
+        : { contentType: meta.contentType, headers: meta.headers, userMeta: meta.userMeta, acl };
   const copied = await ctx.backend.copyObject(
     { bucket: src.bucket, key: src.key, ifEtag: meta.etag },
     { bucket: ctx.bucket!, key },

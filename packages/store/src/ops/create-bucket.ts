@@ -1,17 +1,9 @@
 import { S3Error } from '@chute/errors';
-import { CANNED_ACLS, type CannedAcl } from '../backend/types.ts';
+import { parseCannedAcl } from '../acl.ts';
 import type { RequestContext } from '../context.ts';
 import { isValidBucketName } from '../keys.ts';
 import { parseXml, text } from '../xml.ts';
 import { readSmallBody } from './common.ts';
-
-export function parseCannedAcl(v: string | undefined): CannedAcl | undefined {
-  if (v === undefined) return undefined;
-  if (!(CANNED_ACLS as readonly string[]).includes(v)) {
-    throw new S3Error('InvalidArgument', undefined, { ArgumentName: 'x-amz-acl', ArgumentValue: v });
-  }
-  return v as CannedAcl;
-}
 
 /** PUT /bucket — with an optional CreateBucketConfiguration (LocationConstraint) body. */
 export async function createBucket(ctx: RequestContext): Promise<void> {
@@ -29,8 +21,16 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
   if (location !== '' && (location !== region || region === 'us-east-1')) {
     throw new S3Error('InvalidLocationConstraint', undefined, { LocationConstraint: location });
   }
-  if (ctx.backend.getBucket(name))
-    throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
+  if (ctx.backend.getBucket(name)) {
+    // "Amazon S3 returns this error in all AWS Regions except in the North Virginia Region. For
+    // legacy compatibility, if you re-create an existing bucket that you already own in the
+    // North Virginia Region, Amazon S3 returns 200 OK and resets the bucket access control
+    // lists (ACLs)." Its objects and settings stay.
+    if (region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
+    await ctx.backend.updateBucket(name, { acl });
+    ctx.send(200, { location: `/${name}` });
+    return;
+  }
   await ctx.backend.createBucket(name, { acl, location });
   ctx.send(200, { location: `/${name}` });
 }

@@ -5,6 +5,7 @@
  * and the integrity fields Content-MD5 and `x-amz-checksum-*`.
  */
 import { S3Error } from '@chute/errors';
+import { parseObjectAcl } from '../acl.ts';
 import type { ChecksumAlgorithm, ObjectAttrs } from '../backend/types.ts';
 import {
   CHECKSUM_ALGORITHMS,
@@ -12,6 +13,7 @@ import {
   checksumHeader,
   parseAlgorithm,
 } from '../body/checksums.ts';
+import { parseTagging } from '../tagging.ts';
 
 /** What S3 stores when a POST form has no Content-Type field (the file part's own is not used). */
 export const POST_DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
@@ -67,6 +69,8 @@ export function planPostObject(fields: Record<string, string>): PostObjectPlan {
   const integrity: IntegrityPlan = {};
   const checksums: [ChecksumAlgorithm, string][] = [];
   let declaredAlgorithm: string | undefined;
+  let tags: [string, string][] | undefined;
+  let acl: ReturnType<typeof parseObjectAcl>;
 
   for (const [name, value] of Object.entries(fields)) {
     const lower = name.toLowerCase();
@@ -78,6 +82,9 @@ export function planPostObject(fields: Record<string, string>): PostObjectPlan {
       if (raw.length !== 16 || raw.toString('base64') !== value.trim()) throw new S3Error('InvalidDigest');
       integrity.contentMd5 = raw;
     } else if (lower === 'x-amz-checksum-algorithm') declaredAlgorithm = value;
+    // "tagging: Specifies a set of tags to associate with the object" — a Tagging document.
+    else if (lower === 'tagging') tags = parseTagging(value);
+    else if (lower === 'acl') acl = parseObjectAcl(value);
     else if (lower === 'x-amz-storage-class' && !STORAGE_CLASSES.includes(value)) {
       throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: value });
     } else if (lower === 'x-amz-checksum-crc64nvme') {
@@ -124,7 +131,13 @@ export function planPostObject(fields: Record<string, string>): PostObjectPlan {
   }
 
   return {
-    attrs: { contentType: contentType ?? POST_DEFAULT_CONTENT_TYPE, headers, userMeta },
+    attrs: {
+      contentType: contentType ?? POST_DEFAULT_CONTENT_TYPE,
+      headers,
+      userMeta,
+      ...(tags !== undefined && tags.length > 0 ? { tags } : {}),
+      ...(acl !== undefined ? { acl } : {}),
+    },
     integrity,
   };
 }

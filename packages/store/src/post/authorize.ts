@@ -83,7 +83,10 @@ function decodePolicy(text: string): string {
 export function authorizePost(input: AuthorizeInput): PostGrant {
   const { fields, bucket, filename } = input;
 
-  if (!isSignedForm(fields)) {
+  // Signing fields without the policy they would sign sign nothing: the form is anonymous too
+  // (S3 and RGW answer such a form to a private bucket 403 AccessDenied, not a missing field).
+  const policyText = formField(fields, 'policy');
+  if (!isSignedForm(fields) || policyText === undefined) {
     const key = expandKey(formField(fields, 'key') ?? '', filename);
     if (key === '') throw missingKey();
     enforceAccess({ kind: 'anonymous' }, 'write', bucket);
@@ -91,14 +94,6 @@ export function authorizePost(input: AuthorizeInput): PostGrant {
   }
 
   requireFields(fields);
-  const policyText = formField(fields, 'policy');
-  if (policyText === undefined) {
-    throw new S3Error(
-      'InvalidArgument',
-      "Bucket POST must contain a field named 'policy'.  If it is specified, please check the order of the fields.",
-      { ArgumentName: 'policy', ArgumentValue: '' },
-    );
-  }
   const signer = verifyPostSignature(fields, input.verify);
   if (!('accessKeyId' in signer)) throw new S3Error('AccessDenied');
 
