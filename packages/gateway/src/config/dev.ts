@@ -3,13 +3,21 @@ import type { DemoUser } from '../page/mount.ts';
 import { route } from '../rules/builder.ts';
 import { type GatewayConfig, parseConfig } from './parse.ts';
 
-/** The demo route of `chute dev` (issue 5): restaurant logos, reviewed before use. */
+/**
+ * The demo routes of `chute dev`: restaurant logos, reviewed before use (issue 5); and large
+ * files, multipart above 32 MiB (issue 11: `chute upload --resume`, resumable uploads by hand).
+ * application/octet-stream takes bytes of no known format (sniffing finds none to disagree).
+ */
 export const DEMO_ROUTES = [
   route('logo')
     .types('image/png', 'image/jpeg', 'image/webp', 'image/gif')
     .maxSize('20MB')
     .image({ maxWidth: 4096, maxHeight: 4096 })
     .review(),
+  route('video')
+    .types('video/mp4', 'video/webm', 'video/quicktime', 'application/octet-stream')
+    .maxSize('10GiB')
+    .multipart({ threshold: '32MiB' }),
 ];
 
 /**
@@ -54,6 +62,8 @@ export function devConfig(input: DevConfigInput): GatewayConfig {
     database: { url: `sqlite:${join(input.dataDir, 'chute.db')}` },
     auth: { jwt: { secret: input.jwtSecret } },
     sweeper: { intervalMs: 30_000, graceMs: 60_000 },
+    // The demo video route takes up to 10 GiB: a day's bytes must hold a few of those.
+    quotas: { bytesPerDay: '50GB' },
     ...(input.webhooks !== undefined && { webhooks: { endpoints: input.webhooks } }),
     routes: DEMO_ROUTES,
   });
