@@ -19,6 +19,6 @@ set -a
 set +a
 status=0
 CHUTE_S3_TARGET=rgw npx node --test 'test/conformance/**/*.test.ts' || status=1
-CHUTE_S3_TARGET=rgw npx node --test packages/gateway/test/e2e.test.ts packages/gateway/test/doctor.test.ts || status=1
+CHUTE_S3_TARGET=rgw npx node --test packages/gateway/test/e2e.test.ts packages/gateway/test/multipart.test.ts packages/gateway/test/review.test.ts packages/gateway/test/frozen-rule.test.ts packages/gateway/test/doctor.test.ts packages/gateway/test/form.test.ts packages/gateway/test/proxy.test.ts || status=1
 CHUTE_S3_TARGET=rgw npx node --test packages/client/test/upload.test.ts packages/client/test/multipart.test.ts || status=1
 exit "$status"

@@ -147,13 +147,6 @@ export const deviations = [
     error: { status: 204, code: '' },
   },
   {
-    id: 'bucket-read-grants-object-read',
-    target: 'embedded',
-    aws: "a bucket's public-read grant lets anyone list it; reading an object takes that object's own grant (anonymous GET of a private object → 403 AccessDenied)",
-    engine: "a public-read bucket's objects can all be read anonymously (kept: existing behaviour)",
-    test: 'acl.test.ts › public-read lets anyone list the bucket, not read its private objects nor write',
-  },
-  {
     id: 'skew-no-server-time',
     target: 'rgw',
     aws: 'RequestTimeTooSkewed carries <RequestTime>, <ServerTime> and <MaxAllowedSkewMilliseconds>900000',

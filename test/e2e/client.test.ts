@@ -2,6 +2,7 @@
 // on 127.0.0.1 (types stripped by Node, nothing bundled), uploads through a real gateway to the
 // embedded store by XMLHttpRequest. Run with `npm run test:e2e`.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { stripTypeScriptTypes } from 'node:module';
@@ -135,6 +136,20 @@ describe('@chute/client in Chromium', () => {
       assert.equal(r.progress.at(-1), 3_000_000);
       for (let i = 1; i < r.progress.length; i++) assert.ok(r.progress[i]! >= r.progress[i - 1]!);
     }
+    assert.deepEqual(problems, []);
+  });
+
+  test('multipart of 33 MiB by XMLHttpRequest: parts in parallel, ETags readable (bucket CORS), verified byte for byte', async () => {
+    const size = 33 * 2 ** 20;
+    stack.storageProxy.seen.length = 0;
+    const r = await runInPage({ route: 'big', size });
+    assert.equal(r.error, undefined, JSON.stringify(r.error));
+    assert.equal(r.state, 'verified');
+    assert.equal(r.progress.at(-1), size);
+    assert.equal(stack.storageProxy.seen.filter((s) => s.startsWith('PUT ')).length, 3, 'three 16 MiB parts');
+    const line = 'browser upload line of plain text\n';
+    const bytes = Buffer.from(line.repeat(Math.ceil(size / line.length)).slice(0, size));
+    assert.equal(await stack.downloadSha256(r.id!), createHash('sha256').update(bytes).digest('hex'));
     assert.deepEqual(problems, []);
   });
 

@@ -11,7 +11,7 @@ import {
   type GatewayConfig,
   prepareBucket,
 } from '@chute/gateway';
-import { createStore, type Store } from '@chute/store';
+import { createStore, type Store, type StoreOptions } from '@chute/store';
 import { DEV_WEBHOOK_PATH, type DevReceiver, startDevReceiver } from './dev-webhooks.ts';
 import type { DevLog } from './devlog.ts';
 import { listenError } from './errors.ts';
@@ -33,6 +33,8 @@ export interface DevOptions {
   origins?: readonly string[];
   /** Where request lines go; undefined: nowhere. */
   log?: DevLog;
+  /** The store's limits on slow clients (tests shorten them); the store's defaults otherwise. */
+  storeSlowClients?: StoreOptions['slowClients'];
 }
 
 export interface DevServer {
@@ -64,7 +66,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       region: DEV_REGION,
       users: [DEV_USER],
     },
-    { log: options.log?.storeLine ?? (() => {}) },
+    { log: options.log?.storeLine ?? (() => {}), slowClients: options.storeSlowClients },
   );
   let gateway: Gateway | undefined;
   let webhooks: DevReceiver | undefined;

@@ -21,9 +21,13 @@ const USAGE = `Usage:
   chute s3 --port P --data DIR [options]
       The embedded S3-compatible store alone.
   chute upload FILE... --route R [--endpoint URL] [--token T] [--type MIME] [--resume]
+               [--concurrency N]
       Upload each file through the gateway (default http://127.0.0.1:3000) straight to storage,
       with a progress bar per file; prints "<id> <state> <file>" per accepted file. Exit 1 if any
       failed (the gateway's error code is printed), 130 on Ctrl-C. Token: --token or CHUTE_TOKEN.
+      --resume: a multipart upload interrupted (Ctrl-C, kill, network) is remembered under the
+      data dir and continued by the next --resume run of the same file (path, size, mtime).
+      --concurrency: multipart parts in flight at once (default 4).
   chute doctor [--config FILE] [--origin URL]… [--webhook URL]… [--json]
                [--data .chute --port 3000 --s3-port 9000]
       Checks a deployment, one PASS/WARN/FAIL line each with the fix: credentials, clock skew,

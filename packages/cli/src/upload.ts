@@ -1,13 +1,14 @@
 /**
- * `chute upload FILE... --route R [--endpoint URL] [--token T] [--type MIME] [--resume]`: each
+ * `chute upload FILE... --route R [--endpoint URL] [--token T] [--type MIME] [--resume]
+ * [--concurrency N]`: each
  * file through @chute/client (grant → storage → complete), one after the other. Exit code 0 when
  * every file was accepted (verified, or waiting for review), 1 when any failed or was rejected,
  * 130 when interrupted; 2 for usage errors.
  */
-import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ChuteClientError, type ResumeStore, type Upload, upload } from '@chute/client';
+import { openFile } from '@chute/client/node';
 import { fileTypeFromFile } from 'file-type';
 import { UsageError } from './errors.ts';
 import { parseFlags } from './flags.ts';
@@ -23,6 +24,8 @@ export interface UploadArgs {
   type?: string | undefined;
   /** Where interrupted multipart uploads are remembered (`--resume`), else undefined. */
   resumeDir?: string | undefined;
+  /** Multipart: parts in flight at once (`--concurrency`, default the client's 4). */
+  concurrency?: number | undefined;
 }
 
 export function uploadArgs(
@@ -39,6 +42,7 @@ export function uploadArgs(
       token: { type: 'string' },
       type: { type: 'string' },
       resume: { type: 'boolean' },
+      concurrency: { type: 'string' },
     },
   });
   if (positionals.length === 0) throw new UsageError('upload: name at least one FILE');
@@ -53,8 +57,12 @@ export function uploadArgs(
     throw new UsageError(`upload: --endpoint must be an http(s) URL, got ${endpoint}`);
   if (v.type !== undefined && !/^[\w.+-]+\/[\w.+-]+$/.test(v.type))
     throw new UsageError(`upload: --type must be a media type like image/png, got ${v.type}`);
+  const concurrency = v.concurrency === undefined ? undefined : Number(v.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 64))
+    throw new UsageError(`upload: --concurrency must be a whole number 1–64, got ${v.concurrency}`);
   return {
     files: positionals,
+    concurrency,
     route: v.route,
     endpoint,
     token,
@@ -114,7 +122,8 @@ export async function runUpload(args: UploadArgs, io: UploadIo): Promise<number>
         if (!info?.isFile()) throw new UsageError(`${file}: not a readable file`);
         const contentType = args.type ?? (await detectType(file));
         progress.start(i, name, info.size);
-        const done: Upload = await upload(await openAsBlob(file, { type: contentType }), {
+        // Not fs.openAsBlob: it stops at 2 GiB (packages/client/src/node-file.ts).
+        const done: Upload = await upload(await openFile(file, { type: contentType }), {
           endpoint: args.endpoint,
           token: args.token,
           route: args.route,
@@ -122,6 +131,11 @@ export async function runUpload(args: UploadArgs, io: UploadIo): Promise<number>
           contentType,
           signal: io.signal,
           resume,
+          // The same file is the same path, size and mtime: one edited in place starts afresh.
+          resumeKey: `chute-upload:${args.route}:${path.resolve(file)}:${info.size}:${info.mtimeMs}`,
+          // Ctrl-C with --resume keeps the upload, so the next `--resume` run continues it.
+          keepOnAbort: resume !== undefined,
+          concurrency: args.concurrency,
           onProgress: (p) => progress.update(i, p.loaded),
           onRetry: (e) =>
             progress.note(i, `${e.what}: ${e.error.code}, retry ${e.retry} in ${formatDuration(e.delayMs)}`),
@@ -136,7 +150,7 @@ export async function runUpload(args: UploadArgs, io: UploadIo): Promise<number>
         }
       } catch (e) {
         failed++;
-        progress.finish(i, `${name}: ${describe(e)}`);
+        progress.finish(i, `${name}: ${describe(e, resume !== undefined)}`);
       }
     }
   } finally {
@@ -148,8 +162,10 @@ export async function runUpload(args: UploadArgs, io: UploadIo): Promise<number>
 }
 
 /** The gateway's (or storage's) code first, so scripts can grep it. */
-export function describe(e: unknown): string {
+export function describe(e: unknown, resumable = false): string {
   if (e instanceof ChuteClientError) {
+    if (e.code === 'aborted' && resumable && e.uploadId)
+      return `aborted (${e.uploadId} kept: run again with --resume to continue it)`;
     if (e.code === 'aborted') return `aborted${e.uploadId ? ` (${e.uploadId} left granted)` : ''}`;
     const status = e.status === undefined ? '' : ` ${e.status}`;
     const from = e.source === 'client' ? '' : ` from ${e.source}`;
@@ -161,7 +177,8 @@ export function describe(e: unknown): string {
 
 /**
  * The command as `chute` runs it: Ctrl-C (SIGINT) or SIGTERM aborts the upload in flight —
- * storage drops the partial body, the grant is left to expire — and a second one exits at once.
+ * storage drops the partial body, the grant is left to expire (a multipart upload with --resume
+ * is kept for the next `--resume` run; without, it is cancelled) — and a second one exits at once.
  */
 export async function uploadCommand(args: UploadArgs): Promise<number> {
   const controller = new AbortController();

@@ -1,5 +1,5 @@
 import { ChuteClientError, gatewayError, networkError } from './errors.ts';
-import type { Grant, GrantRequest, PartUrls, StoredPart, Upload } from './types.ts';
+import type { Grant, GrantRequest, PartUrls, StoredParts, Upload } from './types.ts';
 
 /** Where the gateway is and who we are to it. `getToken` is asked before every call (tokens expire). */
 export interface GatewayAuth {
@@ -89,9 +89,12 @@ export async function getUpload(auth: GatewayAuth, id: string, signal: AbortSign
   return (await call<Upload>(auth, uploadPath(id), { method: 'GET', signal })).body;
 }
 
-// --- Multipart (the contract; the gateway does not serve these yet) ---------------------------
+// --- Multipart ---------------------------------------------------------------------------------
 
-/** POST /v1/uploads/{id}/parts?from=&count= → fresh URLs for parts from..from+count-1. */
+/**
+ * POST /v1/uploads/{id}/parts?from=&count= → fresh URLs for parts from..from+count-1 (count ≤
+ * 1000); 409 once the upload is no longer granted, 410 grant_expired past its 24 h.
+ */
 export async function requestPartUrls(
   auth: GatewayAuth,
   id: string,
@@ -103,17 +106,24 @@ export async function requestPartUrls(
   return { urls: body, receivedAt: Date.now() };
 }
 
-/** GET /v1/uploads/{id}/parts → what storage already holds (ListParts, every page). */
+/** GET /v1/uploads/{id}/parts → the plan and what storage already holds (ListParts, every page). */
 export async function listStoredParts(
   auth: GatewayAuth,
   id: string,
   signal: AbortSignal,
-): Promise<StoredPart[]> {
-  return (await call<{ parts: StoredPart[] }>(auth, `${uploadPath(id)}/parts`, { method: 'GET', signal }))
-    .body.parts;
+): Promise<StoredParts> {
+  const { body } = await call<StoredParts>(auth, `${uploadPath(id)}/parts`, { method: 'GET', signal });
+  if (!Array.isArray(body?.parts))
+    throw new ChuteClientError('invalid_response', 'GET …/parts answered without a part list.', {
+      source: 'gateway',
+    });
+  return body;
 }
 
-/** DELETE /v1/uploads/{id} → 204: the gateway aborts the multipart upload on storage. */
-export async function abortUpload(auth: GatewayAuth, id: string, signal: AbortSignal): Promise<void> {
-  await call<void>(auth, uploadPath(id), { method: 'DELETE', signal });
+/**
+ * DELETE /v1/uploads/{id} → 200 with the upload, now `withdrawn`: the gateway aborts the multipart
+ * upload on storage (its parts freed) and releases the quota. 409 once completed.
+ */
+export async function abortUpload(auth: GatewayAuth, id: string, signal: AbortSignal): Promise<Upload> {
+  return (await call<Upload>(auth, uploadPath(id), { method: 'DELETE', signal })).body;
 }

@@ -1,10 +1,11 @@
 /**
- * Multipart uploads: NOT WIRED. The gateway does not offer multipart grants yet; this is written
- * against the contract in README "Multipart (not wired yet)" and has not run against a gateway.
- * upload() reaches it only when a grant says `method: "multipart"` or a ResumeStore is given.
+ * Multipart uploads against the gateway's contract (README "Multipart"): the grant carries the
+ * plan and the first part URLs, more come from POST …/parts, complete sends the ETags, DELETE
+ * gives up. upload() comes here when a grant says `method: "multipart"`, and first tries a
+ * remembered upload when a ResumeStore is given.
  */
 import { abortUpload, completeUpload, getUpload, listStoredParts } from './api.ts';
-import type { Deadline } from './deadline.ts';
+import { type Deadline, deadlineOf } from './deadline.ts';
 import { ChuteClientError } from './errors.ts';
 import { sendParts } from './parts.ts';
 import { parseResumeRecord, type ResumeRecord, resumeKey } from './resume.ts';
@@ -46,7 +47,7 @@ async function run(
 ): Promise<Upload> {
   checkPlan(grant, file.size);
   const store = ctx.options.resume;
-  const key = resumeKey(request, file);
+  const key = ctx.options.resumeKey ?? resumeKey(request, file);
   const record: ResumeRecord = {
     v: 1,
     id: grant.id,
@@ -56,21 +57,27 @@ async function run(
     size: file.size,
   };
   await store?.set(key, JSON.stringify(record));
+  let parts: { number: number; etag: string }[];
   try {
-    const parts = await sendParts(file, grant, deadline, held, ctx);
-    ctx.report(file.size);
-    const done = await ctx.retry('complete', () => completeUpload(ctx.options, grant.id, ctx.signal, parts));
-    await store?.delete(key);
-    return done;
+    parts = await sendParts(file, grant, deadline, held, ctx);
   } catch (e) {
-    // Kept for resume: what retries could not get through (network, 5xx), and a crash (nothing
-    // runs). Given up: an abort by the caller and refusals, so storage frees the parts now.
-    if (ctx.signal.aborted || !isRetryable(e)) {
+    // Kept for resume: what retries could not get through (network, 5xx), a crash (nothing
+    // runs), and an abort when asked to keep it. Given up: an abort by the caller and refusals,
+    // so storage frees the parts now.
+    const aborted = ctx.signal.aborted;
+    if (aborted ? ctx.options.keepOnAbort !== true : !isRetryable(e)) {
       await store?.delete(key);
       await abortUpload(ctx.options, grant.id, AbortSignal.timeout(10_000)).catch(() => {});
     }
     throw e;
   }
+  ctx.report(file.size);
+  // Every part is stored: a complete that fails (even a 4xx: 409 a part missing, 400 a list
+  // storage disagrees with) cancels nothing — the grant stays usable, and a resume lists what
+  // storage holds and completes again, instead of losing gigabytes to one refused request.
+  const done = await ctx.retry('complete', () => completeUpload(ctx.options, grant.id, ctx.signal, parts));
+  await store?.delete(key);
+  return done;
 }
 
 /**
@@ -80,7 +87,7 @@ async function run(
 async function resume(file: Blob, request: GrantRequest, ctx: UploadContext): Promise<Upload | undefined> {
   const store = ctx.options.resume;
   if (store === undefined) return undefined;
-  const key = resumeKey(request, file);
+  const key = ctx.options.resumeKey ?? resumeKey(request, file);
   const record = parseResumeRecord(await store.get(key), file.size);
   if (record === undefined) return undefined;
   let view: Upload;
@@ -100,7 +107,13 @@ async function resume(file: Blob, request: GrantRequest, ctx: UploadContext): Pr
     await store.delete(key);
     return undefined;
   }
-  const stored = await ctx.retry('list parts', () => listStoredParts(ctx.options, record.id, ctx.signal));
+  const listing = await ctx.retry('list parts', () => listStoredParts(ctx.options, record.id, ctx.signal));
+  if (listing.partSize !== record.partSize || listing.partCount !== record.partCount) {
+    // Not the plan these parts were cut by (a record from elsewhere): start afresh.
+    await store.delete(key);
+    return undefined;
+  }
+  const stored = listing.parts;
   const bytesOf = (n: number) =>
     n < record.partCount ? record.partSize : file.size - record.partSize * (record.partCount - 1);
   // Only parts whose size is what this plan cuts; anything else is uploaded again.
@@ -116,8 +129,10 @@ async function resume(file: Blob, request: GrantRequest, ctx: UploadContext): Pr
     id: record.id,
     method: 'multipart',
     key: '',
+    url: '',
     expiresAt: view.expiresAt,
     serverTime: view.expiresAt,
+    partsExpireAt: view.expiresAt,
     uploadId: record.uploadId,
     partSize: record.partSize,
     partCount: record.partCount,
@@ -127,7 +142,17 @@ async function resume(file: Blob, request: GrantRequest, ctx: UploadContext): Pr
 }
 
 export const uploadMultipart = {
-  run: (file: Blob, request: GrantRequest, grant: MultipartGrant, deadline: Deadline, ctx: UploadContext) =>
-    run(file, request, grant, deadline, ctx),
+  /** A fresh grant; its part URLs live until `partsExpireAt` (not the grant's 24 h). */
+  run: (file: Blob, request: GrantRequest, grant: MultipartGrant, receivedAt: number, ctx: UploadContext) =>
+    run(
+      file,
+      request,
+      grant,
+      deadlineOf(
+        { expiresAt: grant.partsExpireAt ?? grant.expiresAt, serverTime: grant.serverTime },
+        receivedAt,
+      ),
+      ctx,
+    ),
   resume,
 };

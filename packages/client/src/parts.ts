@@ -5,7 +5,11 @@ import { DEFAULT_STALL_MS, withStallGuard } from './stall.ts';
 import type { MultipartGrant, PartUrl } from './types.ts';
 import type { UploadContext } from './upload.ts';
 
-/** Part URLs asked for at once (`count` of POST /v1/uploads/{id}/parts). */
+/**
+ * Part URLs asked for at once (`count` of POST /v1/uploads/{id}/parts; the gateway allows 1000):
+ * the grant's own first 100, then aligned batches of 100 — 1.6 GiB of 16 MiB parts, sent well
+ * within the URLs' lifetime, and little signing wasted when an upload stops.
+ */
 export const URL_BATCH = 100;
 
 interface KnownUrl extends PartUrl {
@@ -20,6 +24,7 @@ interface KnownUrl extends PartUrl {
 export async function sendParts(
   file: Blob,
   grant: MultipartGrant,
+  /** When the grant's own part URLs expire (`partsExpireAt`), on our clock. */
   deadline: Deadline | undefined,
   held: ReadonlyMap<number, string>,
   ctx: UploadContext,
@@ -67,6 +72,16 @@ export async function sendParts(
       });
     return got;
   };
+  /** A URL signs its part's Content-Length: one that disagrees with our cut cannot succeed. */
+  const checked = (n: number, url: KnownUrl): KnownUrl => {
+    if (url.size !== bytesOf(n))
+      throw new ChuteClientError(
+        'invalid_response',
+        `The gateway signed part ${n} for ${url.size} bytes; the plan cuts ${bytesOf(n)}.`,
+        { source: 'gateway', uploadId: grant.id },
+      );
+    return url;
+  };
 
   const sendOne = async (n: number): Promise<string> => {
     const start = (n - 1) * partSize;
@@ -75,10 +90,12 @@ export async function sendParts(
       let url: KnownUrl | undefined;
       try {
         return await ctx.retry(`part ${n}`, async () => {
-          url = await urlFor(n);
+          url = checked(n, await urlFor(n));
           if (url.deadline?.passed()) throw expiredLocally();
           inflight.set(n, 0);
           const part = url;
+          // Late write callbacks of an attempt that is over must not count its bytes again.
+          let live = true;
           const res = await withStallGuard(
             stop.signal,
             ctx.options.stallMs ?? DEFAULT_STALL_MS,
@@ -86,16 +103,19 @@ export async function sendParts(
               ctx.transport.send({
                 method: 'PUT',
                 url: part.url,
-                headers: part.headers ?? {},
+                headers: {},
                 body: { kind: 'bytes', blob },
                 signal: guarded,
                 onProgress: (l) => {
+                  if (!live) return;
                   tick();
                   inflight.set(n, l);
                   progress();
                 },
               }),
-          );
+          ).finally(() => {
+            live = false;
+          });
           if (res.status < 200 || res.status > 299)
             throw storageError(res.status, res.text, res.header('retry-after'));
           const etag = res.header('etag');

@@ -19,8 +19,12 @@ export async function withStallGuard<T>(
   const follow = () => child.abort(signal.reason);
   signal.addEventListener('abort', follow, { once: true });
   let stalled = false;
+  let over = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
+    // Write callbacks of a destroyed request still fire (with an error) after we are done: a
+    // timer armed then would outlive the call and hold the process open for stallMs.
+    if (over) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
       stalled = true;
@@ -39,6 +43,7 @@ export async function withStallGuard<T>(
       );
     throw e;
   } finally {
+    over = true;
     clearTimeout(timer);
     signal.removeEventListener('abort', follow);
   }

@@ -1,7 +1,6 @@
 /**
  * The gateway's wire shapes as the client reads them (packages/gateway/src/http/schemas.ts is the
- * source of truth for `post` and `put`; `multipart` is the contract this client expects and the
- * gateway does not serve yet: see README "Multipart (not wired yet)").
+ * source of truth: Grant, PartUrls, StoredParts, UploadView).
  */
 
 interface GrantCommon {
@@ -32,9 +31,9 @@ export interface PutGrant extends GrantCommon {
 export interface PartUrl {
   /** 1-based, as S3 numbers parts. */
   number: number;
+  /** The exact bytes this part must carry (its Content-Length is signed). */
+  size: number;
   url: string;
-  /** Headers to send verbatim besides the body's content-length (may be empty). */
-  headers?: Record<string, string>;
 }
 
 /** A part storage already holds (for resume). */
@@ -44,21 +43,35 @@ export interface StoredPart {
   size: number;
 }
 
+/** `GET /v1/uploads/{id}/parts`: the plan, and what storage holds now (ListParts). */
+export interface StoredParts {
+  partSize: number;
+  partCount: number;
+  parts: StoredPart[];
+}
+
 export interface MultipartGrant extends GrantCommon {
   method: 'multipart';
+  /** The object's URL (informational: each part has its own URL). */
+  url: string;
   /** Storage's UploadId of the CreateMultipartUpload the gateway made. */
   uploadId: string;
   /** Bytes of every part but the last (S3: 5 MiB … 5 GiB). */
   partSize: number;
   /** ceil(size / partSize), ≤ 10,000. */
   partCount: number;
-  /** The first URLs (any prefix of 1..partCount); more from `POST /v1/uploads/{id}/parts`. */
+  /** The first URLs (a prefix of 1..partCount, ≤ 100); more from `POST /v1/uploads/{id}/parts`. */
   parts: PartUrl[];
+  /**
+   * When these part URLs expire, on the gateway's clock (the route's grant lifetime); the grant
+   * itself (`expiresAt`) lives 24 h, and part URLs are signed again on request.
+   */
+  partsExpireAt: string;
 }
 
 export type Grant = PostGrant | PutGrant | MultipartGrant;
 
-/** `POST /v1/uploads/{id}/parts?from=&count=` (multipart; not served yet). */
+/** `POST /v1/uploads/{id}/parts?from=&count=` (count ≤ 1000). */
 export interface PartUrls {
   parts: PartUrl[];
   expiresAt: string;

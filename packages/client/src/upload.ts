@@ -36,6 +36,17 @@ export interface UploadOptions extends GatewayAuth {
   concurrency?: number | undefined;
   /** Multipart: where an upload in progress is remembered, so a reload/crash resumes it. */
   resume?: ResumeStore | undefined;
+  /**
+   * Multipart: the key this file's upload is remembered under in `resume`. Default:
+   * `resumeKey(request, file)` (route, name, size, type, lastModified); the CLI uses the absolute
+   * path, size and mtime (a Blob from `fs.openAsBlob` has no lastModified).
+   */
+  resumeKey?: string | undefined;
+  /**
+   * Multipart: an abort leaves the upload resumable (remembered, nothing cancelled) instead of
+   * cancelling it (DELETE → `withdrawn`). For a command interrupted by Ctrl-C and run again.
+   */
+  keepOnAbort?: boolean | undefined;
 }
 
 /**
@@ -88,7 +99,7 @@ export async function upload(file: Blob, options: UploadOptions): Promise<Upload
       const deadline = deadlineOf(grant, receivedAt);
       try {
         if (grant.method === 'multipart')
-          return await uploadMultipart.run(file, request, grant, deadline, ctx);
+          return await uploadMultipart.run(file, request, grant, receivedAt, ctx);
         if (grant.method !== 'post' && grant.method !== 'put') {
           const method = String((grant as Grant).method);
           throw new ChuteClientError('unsupported_method', `The grant's method "${method}" is unknown.`, {

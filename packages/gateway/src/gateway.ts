@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { drainOnClose } from '@chute/httpd';
+import { drainOnClose, guardSlowClients, type SlowClientLimits, slowClientOptions } from '@chute/httpd';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createAuthenticator } from './auth/authenticate.ts';
@@ -36,6 +36,8 @@ export interface GatewayOptions {
   dispatch?: boolean;
   /** Process metrics (event loop, memory) in /metrics; default true. */
   processMetrics?: boolean;
+  /** Limits on slow clients (tests shorten them); see @chute/httpd's SLOW_CLIENT_DEFAULTS. */
+  slowClients?: Partial<SlowClientLimits>;
   /** The upload page at `/` (default: served, without demo users); false: not mounted. */
   page?: PageOptions | false;
 }
@@ -110,8 +112,17 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     listen() {
       if (server !== undefined) throw new Error('already listening');
       return new Promise((resolve, reject) => {
+        // Slow clients (slowloris, trickled bodies) must not hold sockets: headers within 20 s, a
+        // body at ≥ 500 B/s, no deadline for a whole request (a proxied upload may take long), and
+        // a socket silent both ways closed only after the longest storage call a complete makes.
+        const slow = { idleMs: 16 * 60_000, ...options.slowClients };
         const s = serve(
-          { fetch: app.fetch, port: config.listen.port, hostname: config.listen.host },
+          {
+            fetch: app.fetch,
+            port: config.listen.port,
+            hostname: config.listen.host,
+            serverOptions: slowClientOptions(slow),
+          },
           (info: AddressInfo) => {
             const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
             const url = `http://${host}:${info.port}`;
@@ -120,6 +131,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           },
         );
         s.once('error', reject);
+        guardSlowClients(s as Server, slow);
         server = drainOnClose(s as Server);
       });
     },

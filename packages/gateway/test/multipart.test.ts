@@ -167,6 +167,12 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       assert.equal(short.status, 400);
       const bad = await complete(alice, g.id, { parts: 'all' });
       assert.equal(bad.status, 400);
+      // A list as long as S3 allows is read (not refused as a body too large): then judged.
+      const long = await complete(alice, g.id, {
+        parts: Array.from({ length: 10_000 }, (_, i) => ({ number: i + 1, etag: `"${'0'.repeat(32)}"` })),
+      });
+      assert.equal(long.status, 400);
+      assert.match(JSON.stringify(long.body), /names 10000 parts; the upload has 2/);
       const right = await complete(alice, g.id, { parts: etags.map((etag, i) => ({ number: i + 1, etag })) });
       assert.equal(right.status, 200, JSON.stringify(right.body));
       assert.equal(right.body.state, 'verified');
@@ -188,7 +194,8 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       await sleep(2100);
       const expired = await put(short, file);
       assert.equal(expired.status, 403);
-      assert.match(await expired.text(), /expired/i);
+      // S3 and the embedded store say "Request has expired"; Ceph RGW answers AccessDenied with no message.
+      assert.match(await expired.text(), /expired|AccessDenied/i);
       const again = await h.api(`/v1/uploads/${g.id}/parts?from=1&count=5`, { token: alice, method: 'POST' });
       assert.equal(again.status, 200);
       const fresh = ((await again.json()) as { parts: Part[] }).parts;
@@ -227,7 +234,8 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       assert.equal(((await res.json()) as { state: string }).state, 'withdrawn');
       await assert.rejects(
         h.s3.send(new ListPartsCommand({ Bucket: h.bucket, Key: g.key, UploadId: row.multipartId! })),
-        (e: { name?: string }) => e.name === 'NoSuchUpload',
+        // S3 and the embedded store: NoSuchUpload; Ceph RGW: NoSuchKey.
+        (e: { name?: string }) => e.name === 'NoSuchUpload' || e.name === 'NoSuchKey',
       );
       assert.equal((await h.api(`/v1/uploads/${g.id}`, { token: alice, method: 'DELETE' })).status, 409);
       assert.equal((await complete(alice, g.id)).status, 200, 'complete answers the recorded state');
@@ -277,7 +285,8 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       ]) {
         await assert.rejects(
           h.s3.send(new ListPartsCommand({ Bucket: h.bucket, Key, UploadId })),
-          (e: { name?: string }) => e.name === 'NoSuchUpload',
+          // S3 and the embedded store: NoSuchUpload; Ceph RGW: NoSuchKey.
+          (e: { name?: string }) => e.name === 'NoSuchUpload' || e.name === 'NoSuchKey',
         );
       }
     });

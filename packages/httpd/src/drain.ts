@@ -1,5 +1,8 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+
+/** Every event node:http announces a request with. */
+export const REQUEST_EVENTS = ['request', 'checkContinue', 'checkExpectation'] as const;
 
 /**
  * Closing a node:http server waits for every connection. `closeIdleConnections()` ends the
@@ -16,7 +19,9 @@ export function drainOnClose(server: Server): { close(): Promise<void> } {
     inFlight.set(socket, 0);
     socket.once('close', () => inFlight.delete(socket));
   });
-  server.on('request', (req, res) => {
+  // A server with a 'checkContinue' (or 'checkExpectation') listener gets those events instead of
+  // 'request' for requests carrying Expect: those are in flight too.
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     res.once('close', () => {
@@ -25,7 +30,8 @@ export function drainOnClose(server: Server): { close(): Promise<void> } {
       inFlight.set(socket, left);
       if (closing && left === 0) socket.destroy();
     });
-  });
+  };
+  for (const event of REQUEST_EVENTS) server.on(event, onRequest);
   return {
     close() {
       closing = true;

@@ -59,3 +59,42 @@ test('a request in flight when close() is called still gets its response', async
   assert.deepEqual(await response, { status: 200, body: 'late but whole' });
   await closed;
 });
+
+test('a request with Expect: 100-continue in flight when close() is called still gets its response', async () => {
+  // With a 'checkContinue' listener (the store has one), node emits that instead of 'request'.
+  let arrived!: () => void;
+  const inHandler = new Promise<void>((r) => {
+    arrived = r;
+  });
+  const server = createServer();
+  const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    arrived();
+    res.writeContinue();
+    req.resume();
+    req.on('end', () => setTimeout(() => res.end('whole'), 200));
+  };
+  server.on('request', handler);
+  server.on('checkContinue', handler);
+  const drain = drainOnClose(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(
+      { port, host: '127.0.0.1', method: 'PUT', headers: { expect: '100-continue', 'content-length': 4 } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('continue', () => req.end('body'));
+    req.on('error', reject);
+  });
+  await inHandler;
+  const closed = drain.close();
+  assert.deepEqual(await response, { status: 200, body: 'whole' });
+  await closed;
+});

@@ -42,11 +42,9 @@ export function enforceAccess(
 ): void {
   if (auth.kind !== 'anonymous' || access === 'none') return;
   if (access === 'owner' || !bucket) throw new S3Error('AccessDenied');
-  // S3 and RGW read a bucket's READ grant as listing only, an object needing its own grant; this
-  // store has always let a public-read bucket's objects be read too, and keeps it (docs/compat.md,
-  // bucket-read-grants-object-read).
-  const reads = access === 'read' || access === 'object-read';
-  if (reads && (bucket.acl === 'public-read' || bucket.acl === 'public-read-write')) return;
+  // A bucket's READ grant (public-read, public-read-write) is "permission to list the objects in
+  // the bucket" (S3's ACL overview): reading an object takes that object's own grant, as in S3 and RGW.
+  if (access === 'read' && (bucket.acl === 'public-read' || bucket.acl === 'public-read-write')) return;
   // An object's public-read(-write) grants AllUsers READ on that object, whatever the bucket's.
   if (access === 'object-read' && (objectAcl === 'public-read' || objectAcl === 'public-read-write')) return;
   if (access === 'write' && bucket.acl === 'public-read-write') return;

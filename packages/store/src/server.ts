@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3Error } from '@chute/errors';
-import { drainOnClose } from '@chute/httpd';
+import { drainOnClose, guardSlowClients, type SlowClientLimits, slowClientOptions } from '@chute/httpd';
 import { enforceAccess, makeAuthenticator, type Verify } from './auth.ts';
 import { FsBackend } from './backend/fs.ts';
 import type { Backend } from './backend/types.ts';
@@ -30,6 +30,8 @@ export interface StoreOptions {
   log?: LogFn;
   /** Request verifier; defaults to @chute/sigv4's verifyRequest. */
   verify?: Verify;
+  /** Limits on slow clients (tests shorten them); @chute/httpd's defaults, no request deadline. */
+  slowClients?: Partial<SlowClientLimits>;
 }
 
 export const stdoutLog: LogFn = (line) => {
@@ -145,7 +147,11 @@ export async function createStore(
       res.destroy();
     });
   };
-  const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 5000 }, onRequest);
+  // No deadline for a whole request (a 5 GiB PUT may take an hour on a slow link); a body
+  // trickled below the minimum rate, slow headers and silent sockets are cut (slowloris).
+  const slow: Partial<SlowClientLimits> = { ...opts.slowClients, requestMs: 0 };
+  const server = http.createServer({ ...slowClientOptions(slow), keepAliveTimeout: 5000 }, onRequest);
+  guardSlowClients(server, slow);
   // `Expect: 100-continue`: answer "100 Continue" only when a handler starts reading the body
   // (see RequestContext's constructor), so a refused upload (auth, size, bucket) is never sent at all.
   server.on('checkContinue', onRequest);

@@ -71,13 +71,20 @@ describe('refusals', () => {
   test('anonymous GET on a missing bucket → 404 NoSuchBucket', async () => {
     expectError(await rawRequest(`${r.url}/no-such-bucket/x`, { method: 'GET' }), 404, 'NoSuchBucket');
   });
-  test('canned ACLs: public-read allows anonymous GET/list, refuses anonymous PUT; public-read-write allows PUT', async () => {
+  test('canned ACLs: a public-read bucket lists anonymously, its objects read only with their own grant; anonymous PUT refused; public-read-write allows PUT', async () => {
     const res = await req('PUT', '/pub-bucket', { headers: { 'x-amz-acl': 'public-read' } });
     assert.equal(res.status, 200, res.body);
-    const s = signFor(r.url, 'PUT', '/pub-bucket/k', { payloadHash: sha256hex('v') });
+    // The bucket's grant lists; an object is read anonymously only with its own public-read grant.
+    const s = signFor(r.url, 'PUT', '/pub-bucket/k', {
+      payloadHash: sha256hex('v'),
+      headers: { 'x-amz-acl': 'public-read' },
+    });
     await rawRequest(s.url, { method: 'PUT', headers: { ...s.headers, 'content-length': 1 }, body: 'v' });
     const get = await rawRequest(`${r.url}/pub-bucket/k`, { method: 'GET' });
     assert.deepEqual([get.status, get.body], [200, 'v']);
+    const p = signFor(r.url, 'PUT', '/pub-bucket/private', { payloadHash: sha256hex('v') });
+    await rawRequest(p.url, { method: 'PUT', headers: { ...p.headers, 'content-length': 1 }, body: 'v' });
+    expectError(await rawRequest(`${r.url}/pub-bucket/private`, { method: 'GET' }), 403, 'AccessDenied');
     assert.equal((await rawRequest(`${r.url}/pub-bucket?list-type=2`, { method: 'GET' })).status, 200);
     expectError(
       await rawRequest(`${r.url}/pub-bucket/k2`, {

@@ -15,17 +15,31 @@ export interface TestProxy {
   seen: string[];
   /** Body bytes received of each request in `seen` (so far). */
   bodyBytes: number[];
+  /** Requests being answered now, and the most there were at once (since it was last reset). */
+  active: number;
+  maxActive: number;
   fault: ((req: IncomingMessage, index: number) => Fault | undefined) | undefined;
   close(): Promise<void>;
 }
 
 export async function startProxy(target: string): Promise<TestProxy> {
   const to = new URL(target);
-  const proxy: TestProxy = { url: '', seen: [], bodyBytes: [], fault: undefined, close: async () => {} };
+  const proxy: TestProxy = {
+    url: '',
+    seen: [],
+    bodyBytes: [],
+    active: 0,
+    maxActive: 0,
+    fault: undefined,
+    close: async () => {},
+  };
   const handle = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
     const index = proxy.seen.length;
     proxy.seen.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
     proxy.bodyBytes.push(0);
+    proxy.active++;
+    proxy.maxActive = Math.max(proxy.maxActive, proxy.active);
+    res.on('close', () => proxy.active--);
     req.on('data', (b: Buffer) => {
       proxy.bodyBytes[index]! += b.length;
     });

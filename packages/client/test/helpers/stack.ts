@@ -34,6 +34,8 @@ export const ROUTES = [
   // For measuring memory against file size by hand (see the client README).
   route('huge').types('text/plain').maxSize('5GiB').method('put'),
   route('huge-post').types('text/plain').maxSize('5GiB').method('post'),
+  // Multipart above 8 MiB (the gateway cuts 16 MiB parts).
+  route('big').types('text/plain').maxSize('10GiB').multipart({ threshold: '8MiB' }),
 ];
 
 export interface Stack {
@@ -47,8 +49,11 @@ export interface Stack {
   storageProxy: TestProxy;
   /** Added to Date.now() for the gateway's clock. */
   clock: { offset: number };
-  /** How many of the next grants are signed for storage as already expired (their record is not). */
-  expire: { next: number };
+  /**
+   * How many of the next grants are signed for storage as already expired (their record is not),
+   * and the part numbers whose next part URL is.
+   */
+  expire: { next: number; parts: Set<number> };
   token: string;
   exists(key: string): Promise<boolean>;
   /** GET /v1/uploads/{id} straight from the gateway. */
@@ -72,7 +77,7 @@ export async function startStack(
   const dir = await mkdtemp(join(tmpdir(), 'chute-client-'));
   const storageProxy = await startProxy(target.endpoint);
   const clock = { offset: options.clockOffset ?? 0 };
-  const expire = { next: 0 };
+  const expire = { next: 0, parts: new Set<number>() };
   const storageConfig = {
     endpoint: target.endpoint,
     publicEndpoint: storageProxy.url,
@@ -166,7 +171,7 @@ function expiringStorage(
     accessKeyId: string;
     secretAccessKey: string;
   },
-  expire: { next: number },
+  expire: { next: number; parts: Set<number> },
 ): Storage {
   const past = () => Date.now() - 2 * 3600_000;
   const credentials = { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey };
@@ -181,6 +186,21 @@ function expiringStorage(
             endpoint: cfg.publicEndpoint,
             path: `/${cfg.bucket}/${input.key}`,
             headers: input.headers,
+            credentials,
+            region: cfg.region,
+            expiresIn: input.expiresIn,
+            now: past(),
+          });
+        };
+      if (prop === 'presignPart')
+        return (input: Parameters<Storage['presignPart']>[0]) => {
+          if (!expire.parts.delete(input.partNumber)) return target.presignPart(input);
+          return presignUrl({
+            method: 'PUT',
+            endpoint: cfg.publicEndpoint,
+            path: `/${cfg.bucket}/${input.key}`,
+            query: { partNumber: String(input.partNumber), uploadId: input.uploadId },
+            headers: { 'content-length': String(input.size) },
             credentials,
             region: cfg.region,
             expiresIn: input.expiresIn,

@@ -4,7 +4,11 @@ import type { DemoUser } from '../page/mount.ts';
 import { route } from '../rules/builder.ts';
 import { type GatewayConfig, parseConfig } from './parse.ts';
 
-/** The demo route of `chute dev` (issue 5): restaurant logos, reviewed before use. */
+/**
+ * The demo routes of `chute dev`: restaurant logos, reviewed before use (issue 5); and large
+ * files, multipart above 32 MiB (issue 11: `chute upload --resume`, resumable uploads by hand).
+ * application/octet-stream takes bytes of no known format (sniffing finds none to disagree).
+ */
 export const DEMO_ROUTES = [
   route('logo')
     .types('image/png', 'image/jpeg', 'image/webp', 'image/gif')
@@ -13,6 +17,10 @@ export const DEMO_ROUTES = [
     .review()
     // So a newcomer can try proxy mode with curl against `chute dev`.
     .proxy(),
+  route('video')
+    .types('video/mp4', 'video/webm', 'video/quicktime', 'application/octet-stream')
+    .maxSize('10GiB')
+    .multipart({ threshold: '32MiB' }),
 ];
 
 /**
@@ -59,6 +67,8 @@ export function devConfig(input: DevConfigInput): GatewayConfig {
     // The no-JS form works in dev too; its key is derived from the dev secret (never the same key).
     form: { secret: createHash('sha256').update(`chute-dev-form\n${input.jwtSecret}`).digest('hex') },
     sweeper: { intervalMs: 30_000, graceMs: 60_000 },
+    // The demo video route takes up to 10 GiB: a day's bytes must hold a few of those.
+    quotas: { bytesPerDay: '50GB' },
     ...(input.webhooks !== undefined && { webhooks: { endpoints: input.webhooks } }),
     routes: DEMO_ROUTES,
   });

@@ -6,7 +6,11 @@ import type { Ctx } from './context.ts';
 export const MAX_JSON_BYTES = 16 * 1024;
 
 /** The request's JSON body, validated; invalid_request names the first offending field. */
-export async function parseBody<S extends z.ZodType>(c: Ctx, schema: S): Promise<z.output<S>> {
+export async function parseBody<S extends z.ZodType>(
+  c: Ctx,
+  schema: S,
+  maxBytes = MAX_JSON_BYTES,
+): Promise<z.output<S>> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new ChuteError('invalid_request', {
@@ -14,10 +18,9 @@ export async function parseBody<S extends z.ZodType>(c: Ctx, schema: S): Promise
     });
   }
   const length = Number(c.req.header('content-length') ?? 0);
-  if (length > MAX_JSON_BYTES)
-    throw new ChuteError('invalid_request', { message: 'The JSON body is too large.' });
+  if (length > maxBytes) throw new ChuteError('invalid_request', { message: 'The JSON body is too large.' });
   const text = await c.req.text();
-  if (text.length > MAX_JSON_BYTES)
+  if (text.length > maxBytes)
     throw new ChuteError('invalid_request', { message: 'The JSON body is too large.' });
   let json: unknown;
   try {

@@ -61,7 +61,8 @@ export class S3Multipart {
         const res = await this.#requests.send({ operation: 'ListParts', method: 'GET', key, query });
         text = await res.text();
       } catch (e) {
-        if (isStorageError(e, 'NoSuchUpload')) return undefined;
+        // S3 says NoSuchUpload; Ceph RGW says NoSuchKey for an upload completed or aborted.
+        if (isStorageError(e, 'NoSuchUpload') || isStorageError(e, 'NoSuchKey')) return undefined;
         throw e;
       }
       const page = parseListParts(text);
