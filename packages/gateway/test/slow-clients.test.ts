@@ -87,3 +87,26 @@ test('an honest request still gets its answer', async () => {
   const res = await fetch(`http://127.0.0.1:${port}/healthz`);
   assert.equal(res.status, 200);
 });
+
+test('a request with Expect: 100-continue (curl -T, the AWS SDK) is answered', async () => {
+  const { request } = await import('node:http');
+  const body = JSON.stringify({ route: 'logo' });
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/v1/grants',
+      headers: { expect: '100-continue', 'content-type': 'application/json', 'content-length': body.length },
+      timeout: 3000,
+    });
+    req.on('continue', () => req.end(body));
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer: the 100 never came')));
+    req.on('error', reject);
+  });
+  assert.equal(status, 401); // answered (no token); before the fix it never was
+});

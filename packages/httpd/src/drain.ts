@@ -1,8 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-
-/** Every event node:http announces a request with. */
-export const REQUEST_EVENTS = ['request', 'checkContinue', 'checkExpectation'] as const;
+import { onEveryRequest } from './requests.ts';
 
 /**
  * Closing a node:http server waits for every connection. `closeIdleConnections()` ends the
@@ -19,8 +17,7 @@ export function drainOnClose(server: Server): { close(): Promise<void> } {
     inFlight.set(socket, 0);
     socket.once('close', () => inFlight.delete(socket));
   });
-  // A server with a 'checkContinue' (or 'checkExpectation') listener gets those events instead of
-  // 'request' for requests carrying Expect: those are in flight too.
+  // Requests carrying Expect come as 'checkContinue' on a server that handles it: in flight too.
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
@@ -31,7 +28,7 @@ export function drainOnClose(server: Server): { close(): Promise<void> } {
       if (closing && left === 0) socket.destroy();
     });
   };
-  for (const event of REQUEST_EVENTS) server.on(event, onRequest);
+  onEveryRequest(server, onRequest);
   return {
     close() {
       closing = true;

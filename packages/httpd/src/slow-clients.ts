@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerOptions } from 'node:http';
-import { REQUEST_EVENTS } from './drain.ts';
+import { onEveryRequest } from './requests.ts';
 
 /**
  * Limits that free a socket held by a client too slow to be honest (slowloris: headers or a body
@@ -71,7 +71,7 @@ export function guardSlowClients(server: Server, limits: Partial<SlowClientLimit
   // With no 'timeout' listener on the server, Node destroys a socket idle for this long.
   server.timeout = l.idleMs;
   if (l.minBytesPerSec > 0) {
-    for (const event of REQUEST_EVENTS) server.on(event, (req: IncomingMessage) => watchBodyRate(req, l));
+    onEveryRequest(server, (req: IncomingMessage) => watchBodyRate(req, l));
   }
 }
 
