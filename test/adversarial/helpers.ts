@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DevServer, startDev } from '../../packages/cli/src/dev.ts';
+import { apiFetch } from '../../packages/gateway/test/helpers/api.ts';
 import type { StoreOptions } from '../../packages/store/src/index.ts';
 
 /**
@@ -43,17 +44,7 @@ export async function startStack(
         { sub: user, exp: Math.floor(Date.now() / 1000) + 600, ...claims },
         secret,
       ),
-    api: (p, init = {}) =>
-      fetch(`${dev.gatewayUrl}${p}`, {
-        method: init.method ?? (init.json === undefined ? 'GET' : 'POST'),
-        redirect: 'manual',
-        headers: {
-          ...(init.token !== undefined && { authorization: `Bearer ${init.token}` }),
-          ...(init.json !== undefined && { 'content-type': 'application/json' }),
-          ...init.headers,
-        },
-        ...(init.json !== undefined && { body: JSON.stringify(init.json) }),
-      }),
+    api: apiFetch(() => dev.gatewayUrl),
     async close() {
       try {
         await dev.close();

@@ -61,10 +61,6 @@ export class Repo {
     return new Repo(db, clock);
   }
 
-  get dialect(): Driver['dialect'] {
-    return this.#db.dialect;
-  }
-
   /** A trivial query: whether the database answers (health checks). */
   async ping(): Promise<void> {
     await this.#db.all('SELECT 1 AS ok');

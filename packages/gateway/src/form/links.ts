@@ -31,13 +31,14 @@ export function linkValid(
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export function pageLink(
-  base: string,
-  secret: string,
-  id: string,
-  exp: number,
-  to: string | undefined,
-): string {
+/** What a form link is for: the upload, its deadline (epoch ms), and the return URL, if any. */
+export interface LinkTarget {
+  id: string;
+  exp: number;
+  to: string | undefined;
+}
+
+export function pageLink(base: string, secret: string, { id, exp, to }: LinkTarget): string {
   const q = new URLSearchParams({ exp: String(exp) });
   if (to !== undefined) q.set('to', to);
   q.set('sig', signLink(secret, 'page', id, exp, to ?? ''));
@@ -49,13 +50,7 @@ export function pageLink(
  * `?bucket=&key=&etag=` (or `&…` after a query), but RGW (16.2) always appends `?…`, which would
  * run into a query of ours. The return URL travels base64url-encoded ("-" for none).
  */
-export function doneLink(
-  base: string,
-  secret: string,
-  id: string,
-  exp: number,
-  to: string | undefined,
-): string {
+export function doneLink(base: string, secret: string, { id, exp, to }: LinkTarget): string {
   const sig = signLink(secret, 'done', id, exp, to ?? '');
   const target = to === undefined ? '-' : Buffer.from(to).toString('base64url');
   return `${base}/form/done/${id}/${exp}/${target}/${sig}`;

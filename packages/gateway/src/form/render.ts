@@ -27,7 +27,11 @@ export function renderForm(
   const { storage, config, clock } = services;
   const secret = config.form.secret!;
   const types = formTypes(rule);
-  const redirect = doneLink(base, secret, upload.id, upload.expiresAt + config.sweeper.graceMs, returnUrl);
+  const redirect = doneLink(base, secret, {
+    id: upload.id,
+    exp: upload.expiresAt + config.sweeper.graceMs,
+    to: returnUrl,
+  });
   const conditions = formConditions(rule, {
     bucket: storage.bucket,
     key: upload.incomingKey,

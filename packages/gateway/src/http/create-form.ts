@@ -57,7 +57,7 @@ export function postForm(services: Services) {
       config.quotas,
     );
     const base = publicBase(services, c.req.url);
-    const link = pageLink(base, secret, id, upload.expiresAt, body.returnUrl);
+    const link = pageLink(base, secret, { id, exp: upload.expiresAt, to: body.returnUrl });
     c.header('cache-control', 'no-store');
     return c.json(
       {

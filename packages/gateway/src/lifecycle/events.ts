@@ -51,8 +51,3 @@ export function uploadEvent(type: EventType, upload: Upload): NewEvent {
     },
   };
 }
-
-/** What an upload's row will hold after `fields` are applied: for building its event up front. */
-export function after(upload: Upload, patch: Partial<Upload>): Upload {
-  return { ...upload, ...patch };
-}

@@ -4,7 +4,6 @@
  * bytes) while a lost part costs little to send again; very large files get larger parts so the
  * count stays within 10,000.
  */
-export const MIN_PART_BYTES = 5 * 2 ** 20;
 export const DEFAULT_PART_BYTES = 16 * 2 ** 20;
 export const MAX_PARTS = 10_000;
 const MIB = 2 ** 20;

@@ -14,6 +14,7 @@ import { type CompleteRoute, route } from '../../src/rules/builder.ts';
 import { S3Storage } from '../../src/storage/s3.ts';
 import type { Storage } from '../../src/storage/types.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
+import { apiFetch } from './api.ts';
 import type { Engine } from './engines.ts';
 
 /**
@@ -143,17 +144,7 @@ export async function startHarness(
     },
     clock,
     token: (user, role = 'uploader') => mintToken({ user, role, secret: JWT_SECRET }),
-    api: (path, init = {}) =>
-      fetch(`${current.url}${path}`, {
-        method: init.method ?? (init.json === undefined ? 'GET' : 'POST'),
-        redirect: 'manual',
-        headers: {
-          ...(init.token !== undefined && { authorization: `Bearer ${init.token}` }),
-          ...(init.json !== undefined && { 'content-type': 'application/json' }),
-          ...init.headers,
-        },
-        ...(init.json !== undefined && { body: JSON.stringify(init.json) }),
-      }),
+    api: apiFetch(() => current.url),
     async restart(routes) {
       await current.gateway.close();
       current = await open(routes);
