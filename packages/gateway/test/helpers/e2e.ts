@@ -69,6 +69,8 @@ export interface HarnessOptions {
   /** The config's `proxy` / `form` blocks. */
   proxy?: Record<string, unknown>;
   form?: Record<string, unknown>;
+  /** The config's `companion` block (Uppy's Companion endpoints). */
+  companion?: Record<string, unknown>;
 }
 
 let shared: { target: Target; s3: S3Client; users: number } | undefined;
@@ -117,6 +119,7 @@ export async function startHarness(
       ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
       ...(options.proxy !== undefined && { proxy: options.proxy }),
       ...(options.form !== undefined && { form: options.form }),
+      ...(options.companion !== undefined && { companion: options.companion }),
       routes,
     });
     const gateway = await createGateway(config, {
