@@ -140,10 +140,9 @@ describe('Uppy (@uppy/core + @uppy/aws-s3 from npm) in Chromium against chute de
         const { companionEndpoint } = (await res.json()) as { companionEndpoint: string };
 
         const uppy = new w.Uppy({
-          onBeforeFileAdded: (file: { meta: object; size: number }) => ({
-            ...file,
-            meta: { ...file.meta, size: file.size },
-          }),
+          // As docs/uppy.md has it: Uppy's default duplicate check, plus the size in the meta.
+          onBeforeFileAdded: (file: { id: string; meta: object; size: number }, files: object) =>
+            !Object.hasOwn(files, file.id) && { ...file, meta: { ...file.meta, size: file.size } },
         }).use(w.AwsS3, { companionEndpoint, shouldUseMultipart: true });
 
         const MiB = 1 << 20;

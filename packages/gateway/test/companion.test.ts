@@ -29,6 +29,7 @@ const ROUTES = [
   route('notes').types('text/plain').maxSize('1MB').method('put'),
 ];
 
+const APP = 'https://app.example.com';
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 type Json = Record<string, unknown> & {
   error?: { code: string; message: string; details?: Record<string, unknown> };
@@ -45,7 +46,11 @@ describe('Companion endpoints for @uppy/aws-s3', () => {
 
   before(async () => {
     engine = await sqliteEngine();
-    h = await startHarness(engine, 'companion', { routes: ROUTES, companion: { secret: SECRET } });
+    h = await startHarness(engine, 'companion', {
+      routes: ROUTES,
+      companion: { secret: SECRET },
+      cors: { origins: [APP] },
+    });
     [alice, bob] = await Promise.all([h.token('alice'), h.token('bob')]);
     ep = await link(alice, 'clips');
     bobEp = await link(bob, 'clips');
@@ -82,7 +87,7 @@ describe('Companion endpoints for @uppy/aws-s3', () => {
   const signPart = (base: string, id: string, key: string, n: number | string) =>
     call(`${base}/s3/multipart/${id}/${n}${q(key)}`);
 
-  test('link: for the caller and a multipart route only; the link never reaches the access log', async () => {
+  test('link: for the caller and a multipart route only; the access log\u2019s path has the link cut out', async () => {
     assert.equal((await h.api('/v1/companion', { json: { route: 'clips' } })).status, 401);
     const unknown = await h.api('/v1/companion', { token: alice, json: { route: 'nope' } });
     assert.equal(unknown.status, 404);
@@ -309,6 +314,25 @@ describe('Companion endpoints for @uppy/aws-s3', () => {
     );
     assert.equal((await call(`${ep}/s3/multipart/${uploadId}${q(key)}`, { method: 'DELETE' })).status, 409);
     assert.equal((await signPart(ep, uploadId, key, 2)).body.error?.code, 'conflict');
+  });
+
+  test('a page on another origin: preflights for Uppy\u2019s POST (JSON) and DELETE (cancel) are allowed', async () => {
+    for (const [method, path] of [
+      ['POST', `${ep}/s3/multipart`],
+      ['DELETE', `${ep}/s3/multipart/up_0000000000000000000000`],
+    ] as const) {
+      const res = await h.api(path, {
+        method: 'OPTIONS',
+        headers: {
+          origin: APP,
+          'access-control-request-method': method,
+          'access-control-request-headers': 'content-type',
+        },
+      });
+      assert.ok(res.status === 204 || res.status === 200, `${method}: ${res.status}`);
+      assert.equal(res.headers.get('access-control-allow-origin'), APP);
+      assert.match(res.headers.get('access-control-allow-methods') ?? '', new RegExp(method));
+    }
   });
 
   test('Uppy\u2019s part size: 5 MiB up to 10,000 parts, then size/10,000', () => {

@@ -69,8 +69,9 @@ export interface HarnessOptions {
   /** The config's `proxy` / `form` blocks. */
   proxy?: Record<string, unknown>;
   form?: Record<string, unknown>;
-  /** The config's `companion` block (Uppy's Companion endpoints). */
+  /** The config's `companion` and `cors` blocks (Uppy's Companion endpoints, from a page). */
   companion?: Record<string, unknown>;
+  cors?: Record<string, unknown>;
 }
 
 let shared: { target: Target; s3: S3Client; users: number } | undefined;
@@ -120,6 +121,7 @@ export async function startHarness(
       ...(options.proxy !== undefined && { proxy: options.proxy }),
       ...(options.form !== undefined && { form: options.form }),
       ...(options.companion !== undefined && { companion: options.companion }),
+      ...(options.cors !== undefined && { cors: options.cors }),
       routes,
     });
     const gateway = await createGateway(config, {
