@@ -3,15 +3,18 @@
 // docs/uppy.md tells a user (a Companion link from POST /v1/companion, companionEndpoint,
 // shouldUseMultipart: true, the size in the file's meta). Cases: a generated 200 MiB file
 // (verified and frozen, its MD5 and SHA-256 equal to what the page made), a small file (one part
-// below 5 MiB), Uppy's cancel mid-upload (the grant withdrawn, the multipart upload gone from
-// storage), and a file verification refuses (Uppy reports the error). Run with `npm run test:e2e`.
+// below 5 MiB), the tab reloaded halfway through 200 MiB (Golden Retriever restores the file, Uppy
+// lists the parts storage has and sends the rest: the same upload ends verified), Uppy's cancel
+// mid-upload (the grant withdrawn, the multipart upload gone from storage), and a file
+// verification refuses (Uppy reports the error). Run with `npm run test:e2e`.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { mintToken } from '@chute/gateway';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
@@ -20,14 +23,8 @@ import { launchChromium } from './browser.ts';
 
 const MIB = 2 ** 20;
 
-/** The page's entry: the packages as a user imports them, put where page.evaluate finds them. */
-const ENTRY = `
-import Uppy from '@uppy/core';
-import AwsS3 from '@uppy/aws-s3';
-window.Uppy = Uppy;
-window.AwsS3 = AwsS3;
-document.body.dataset.ready = 'true';
-`;
+/** The page's module (the app's code and the test's probes), bundled with the packages. */
+const PAGE_MODULE = join(dirname(fileURLToPath(import.meta.url)), 'uppy-page.js');
 const PAGE = `<!doctype html><meta charset="utf-8"><title>uppy</title><body>
 <script type="module" src="/uppy-e2e/bundle.js"></script></body>`;
 
@@ -61,17 +58,7 @@ function digests(size: number): { md5: string; sha256: string } {
   return { md5: md5.digest('hex'), sha256: sha.digest('hex') };
 }
 
-/** What the test calls on an Uppy instance (the package's own types are not loaded here). */
-interface UppyLike {
-  use(plugin: unknown, opts: object): UppyLike;
-  addFile(file: { name: string; type: string; data: Blob }): string;
-  // biome-ignore lint/suspicious/noExplicitAny: Uppy's events have many shapes
-  on(event: string, handler: (...args: any[]) => void): void;
-  getFile(id: string): { s3Multipart?: { uploadId: string } } | undefined;
-  cancelAll(): void;
-  upload(): Promise<{ successful?: { response?: { body?: object } }[] } | undefined>;
-}
-
+/** What uppy-page.js reports for one file (see its `watch`). */
 interface PageOutcome {
   successful: { location?: string; key?: string }[];
   failed: { error: string }[];
@@ -79,6 +66,24 @@ interface PageOutcome {
   parts: number;
   uploadId?: string;
   cancelled?: boolean;
+  calls?: string[];
+}
+
+/** uppy-page.js's globals, as page.evaluate sees them (Uppy's own types would bring the DOM lib). */
+interface UppyLike {
+  addFile(file: { name: string; type: string; data: Blob }): string;
+  // biome-ignore lint/suspicious/noExplicitAny: Uppy's events have many shapes
+  on(event: string, handler: (...args: any[]) => void): void;
+  emit(event: string): void;
+  cancelAll(): void;
+  upload(): Promise<unknown>;
+}
+interface PageApi {
+  calls: string[];
+  companionEndpoint(token: string, route: string): Promise<string>;
+  makeUppy(endpoint: string, options?: { retriever?: boolean; log?: (...args: unknown[]) => void }): UppyLike;
+  makeBlob(size: number, type: string): Blob;
+  watch(uppy: UppyLike): PageOutcome;
 }
 
 describe('Uppy (@uppy/core + @uppy/aws-s3 from npm) in Chromium against chute dev', () => {
@@ -91,7 +96,7 @@ describe('Uppy (@uppy/core + @uppy/aws-s3 from npm) in Chromium against chute de
 
   before(async () => {
     const bundled = await build({
-      stdin: { contents: ENTRY, resolveDir: process.cwd(), loader: 'js' },
+      entryPoints: [PAGE_MODULE],
       bundle: true,
       format: 'esm',
       platform: 'browser',
@@ -130,45 +135,13 @@ describe('Uppy (@uppy/core + @uppy/aws-s3 from npm) in Chromium against chute de
   function runInPage(args: { size: number; type: string; cancelAfterParts?: number }): Promise<PageOutcome> {
     return page.evaluate(
       async ({ size, type, cancelAfterParts, token }) => {
-        // Uppy's own types are not imported: they bring the DOM lib into every file's types.
-        const w = globalThis as unknown as { Uppy: new (opts: object) => UppyLike; AwsS3: unknown };
-        const res = await fetch('/v1/companion', {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ route: 'video' }),
-        });
-        const { companionEndpoint } = (await res.json()) as { companionEndpoint: string };
-
-        const uppy = new w.Uppy({
-          // As docs/uppy.md has it: Uppy's default duplicate check, plus the size in the meta.
-          onBeforeFileAdded: (file: { id: string; meta: object; size: number }, files: object) =>
-            !Object.hasOwn(files, file.id) && { ...file, meta: { ...file.meta, size: file.size } },
-        }).use(w.AwsS3, { companionEndpoint, shouldUseMultipart: true });
-
-        const MiB = 1 << 20;
-        const base = new Uint8Array(MiB);
-        for (let j = 0; j < MiB; j++) base[j] = (j * 7 + (j >>> 10)) & 255;
-        const pieces: Uint8Array[] = [];
-        for (let i = 0, left = size; left > 0; i++) {
-          const head = new Uint8Array(16);
-          new TextEncoder().encodeInto(`MiB ${String(i).padStart(11, '0')}\n`, head);
-          for (const piece of [head, base.subarray(16)]) {
-            const p = piece.subarray(0, Math.min(piece.length, left));
-            pieces.push(p);
-            left -= p.length;
-          }
-        }
-        const fileId = uppy.addFile({ name: 'clip.bin', type, data: new Blob(pieces, { type }) });
-
-        const out: PageOutcome = { successful: [], failed: [], progress: 0, parts: 0 };
-        uppy.on('upload-progress', (_f: unknown, p: { bytesUploaded: number }) => {
-          out.progress = Math.max(out.progress, p.bytesUploaded);
-        });
-        uppy.on('upload-error', (_f: unknown, e: Error) => out.failed.push({ error: e.message }));
+        const api = (globalThis as unknown as { uppyE2E: PageApi }).uppyE2E;
+        api.calls.length = 0;
+        const uppy = api.makeUppy(await api.companionEndpoint(token, 'video'));
+        const out = api.watch(uppy);
+        uppy.addFile({ name: 'clip.bin', type, data: api.makeBlob(size, type) });
         const cancelled = new Promise<void>((resolve) => {
           uppy.on('s3-multipart:part-uploaded', () => {
-            out.parts++;
-            out.uploadId = uppy.getFile(fileId)?.s3Multipart?.uploadId;
             if (cancelAfterParts !== undefined && out.parts === cancelAfterParts) {
               out.cancelled = true;
               uppy.cancelAll();
@@ -176,14 +149,28 @@ describe('Uppy (@uppy/core + @uppy/aws-s3 from npm) in Chromium against chute de
             }
           });
         });
-        const uploaded = uppy.upload().then((r) => {
-          for (const f of r?.successful ?? []) out.successful.push(f.response?.body ?? {});
-        });
+        const uploaded = uppy.upload();
         await (cancelAfterParts === undefined ? uploaded : cancelled);
-        return out;
+        return { ...out, calls: [...api.calls] };
       },
       { ...args, token },
     );
+  }
+
+  /** Upload throttled to this many bytes/s (Chromium's own network emulation); -1: no limit. */
+  async function throttle(bytesPerSec: number): Promise<void> {
+    const cdp = await browser.context.newCDPSession(page);
+    try {
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: bytesPerSec,
+      });
+    } finally {
+      await cdp.detach();
+    }
   }
 
   async function view(id: string): Promise<Record<string, unknown>> {
@@ -219,12 +206,87 @@ describe('Uppy (@uppy/core + @uppy/aws-s3 from npm) in Chromium against chute de
     assert.equal(r.successful.length, 1);
     assert.equal(r.progress, size);
     assert.equal(r.parts, 40, "Uppy's 5 MiB parts");
+    // Exactly Companion's multipart calls: start, one signature per part, complete.
+    const shape = (r.calls ?? []).map((c) => c.replace(/up_\w+/, 'ID').replace(/\/\d+$/, '/N'));
+    assert.deepEqual(shape, [
+      'POST /multipart',
+      ...Array(40).fill('GET /multipart/ID/N'),
+      'POST /multipart/ID/complete',
+    ]);
     const id = idOf(r.successful[0]!.location);
     assert.ok(id, JSON.stringify(r.successful));
     const v = await view(id);
     assert.equal(v['state'], 'verified');
     assert.equal(v['size'], size);
     assert.deepEqual(await downloaded(id), { ...digests(size), size });
+    assert.deepEqual(problems, []);
+  });
+
+  test('200 MiB, the tab reloaded halfway (Golden Retriever): the same upload resumes from the parts storage has, verified', async () => {
+    const size = 200 * MIB;
+    await throttle(12_000_000);
+    let before: { uploadId?: string; parts: number };
+    try {
+      before = await page.evaluate(
+        async ({ size, token }) => {
+          const api = (globalThis as unknown as { uppyE2E: PageApi }).uppyE2E;
+          const logs: string[] = [];
+          const uppy = api.makeUppy(await api.companionEndpoint(token, 'video'), {
+            retriever: true,
+            log: (...a) => logs.push(a.join(' ')),
+          });
+          const out = api.watch(uppy);
+          uppy.addFile({
+            name: 'clip.bin',
+            type: 'application/octet-stream',
+            data: api.makeBlob(size, 'application/octet-stream'),
+          });
+          void uppy.upload();
+          const until = async (ok: () => boolean) => {
+            while (!ok()) await new Promise((r) => setTimeout(r, 50));
+          };
+          // The file kept in IndexedDB, some parts up, and Uppy's state (uploadId, key) written.
+          await until(() => logs.some((l) => l.includes('Added 1 blobs')) && out.parts >= 8);
+          await new Promise((r) => setTimeout(r, 1500));
+          return { uploadId: out.uploadId, parts: out.parts };
+        },
+        { size, token },
+      );
+      // A reload: every request of the page dies mid-flight, as in a crash.
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+    } finally {
+      await throttle(-1);
+    }
+    assert.ok(before.uploadId);
+    assert.ok(before.parts < 40, `stopped at part ${before.parts}`);
+    const after = await page.evaluate(
+      async ({ token }) => {
+        const api = (globalThis as unknown as { uppyE2E: PageApi }).uppyE2E;
+        // A new page: a new link, the same Uppy setup; Golden Retriever restores the file.
+        const uppy = api.makeUppy(await api.companionEndpoint(token, 'video'), { retriever: true });
+        const out = api.watch(uppy);
+        await new Promise((r) => uppy.on('restored', r));
+        const done = new Promise((r) => uppy.on('complete', r));
+        uppy.emit('restore-confirmed'); // what the Dashboard's "resume" does
+        await done;
+        return { ...out, calls: [...api.calls] };
+      },
+      { token },
+    );
+    assert.deepEqual(after.failed, []);
+    const id = idOf(after.successful[0]?.location);
+    assert.equal(id, before.uploadId, 'the same upload, resumed');
+    const calls = after.calls ?? [];
+    assert.equal(calls[0], `GET /multipart/${id}`, 'Uppy first lists the parts storage holds');
+    const signed = calls.filter((c) => /^GET \/multipart\/up_\w+\/\d+$/.test(c)).length;
+    assert.ok(signed <= 40 - before.parts, `only the missing parts were sent again (${signed})`);
+    process.stderr.write(
+      `# reloaded after ${before.parts} of 40 parts; ${signed} signed again after the reload\n`,
+    );
+    const v = await view(id!);
+    assert.equal(v['state'], 'verified');
+    assert.deepEqual(await downloaded(id!), { ...digests(size), size });
     assert.deepEqual(problems, []);
   });
 
