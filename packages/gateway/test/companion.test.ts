@@ -6,15 +6,18 @@
 // link; someone else's uploadId; another route's uploadId; a wrong key; part numbers 0, past the
 // plan, not a number; a part larger than planned (refused by storage); complete with a part
 // missing and with a wrong ETag; metadata without size; a type and a size the route refuses; a
-// link whose route is gone; the simple-upload call (/s3/params); a file verification rejects;
-// abort twice, and signing after abort.
+// link whose route is gone; a create over the pending-grant quota; the simple-upload call
+// (/s3/params); a file verification rejects; abort twice, and signing after abort. Also: the
+// link never reaches the access log; a page on another origin passes the preflights.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { readCompanionLink, redactLinkPath, signCompanionLink } from '../src/companion/link.ts';
 import { uppyPartSize } from '../src/companion/part-size.ts';
 import { route } from '../src/rules/builder.ts';
+import { createLogger } from '../src/telemetry/logger.ts';
 import { type Harness, startHarness } from './helpers/e2e.ts';
 import { type Engine, sqliteEngine } from './helpers/engines.ts';
 
@@ -30,6 +33,14 @@ const ROUTES = [
 ];
 
 const APP = 'https://app.example.com';
+/** The gateway's log lines (JSON), to check what reaches them. */
+const logLines: string[] = [];
+const logSink = new Writable({
+  write(chunk, _enc, done) {
+    logLines.push(...String(chunk).split('\n').filter(Boolean));
+    done();
+  },
+});
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 type Json = Record<string, unknown> & {
   error?: { code: string; message: string; details?: Record<string, unknown> };
@@ -50,6 +61,7 @@ describe('Companion endpoints for @uppy/aws-s3', () => {
       routes: ROUTES,
       companion: { secret: SECRET },
       cors: { origins: [APP] },
+      logger: createLogger({ destination: logSink }),
     });
     [alice, bob] = await Promise.all([h.token('alice'), h.token('bob')]);
     ep = await link(alice, 'clips');
@@ -101,6 +113,14 @@ describe('Companion endpoints for @uppy/aws-s3', () => {
     assert.equal(claims?.userId, 'alice');
     assert.equal(claims?.route, 'clips');
     assert.equal(redactLinkPath(`${ep}/s3/multipart`), '/v1/companion/…/s3/multipart');
+    await create(ep, 1000);
+    const lines = logLines.filter((l) => l.includes('/v1/companion/'));
+    assert.ok(
+      lines.some((l) => l.includes('"path":"/v1/companion/…/s3/multipart"')),
+      lines.join('\n'),
+    );
+    const secretPart = ep.split('/')[3]!.split('.')[2]!;
+    assert.ok(!logLines.some((l) => l.includes(secretPart)), 'no log line carries a link');
   });
 
   test('Companion not enabled (no companion.secret): 404 not_found', async () => {
@@ -314,6 +334,37 @@ describe('Companion endpoints for @uppy/aws-s3', () => {
     );
     assert.equal((await call(`${ep}/s3/multipart/${uploadId}${q(key)}`, { method: 'DELETE' })).status, 409);
     assert.equal((await signPart(ep, uploadId, key, 2)).body.error?.code, 'conflict');
+  });
+
+  test('quota: a create beyond the pending-grant quota → 429 quota_exceeded with Retry-After; cancel frees it', async () => {
+    const tight = await startHarness(engine, 'companion-quota', {
+      routes: ROUTES,
+      companion: { secret: SECRET },
+      quotas: { pendingGrants: 1 },
+    });
+    try {
+      // carol: no grants yet in this (shared) database.
+      const res = await tight.api('/v1/companion', {
+        token: await tight.token('carol'),
+        json: { route: 'clips' },
+      });
+      const base = new URL(((await res.json()) as { companionEndpoint: string }).companionEndpoint).pathname;
+      const json = { filename: 'c.mp4', type: 'video/mp4', metadata: { size: 6 * MIB } };
+      const first = await tight.api(`${base}/s3/multipart`, { json });
+      assert.equal(first.status, 200);
+      const { uploadId, key } = (await first.json()) as { uploadId: string; key: string };
+      const second = await tight.api(`${base}/s3/multipart`, { json });
+      assert.equal(second.status, 429);
+      assert.equal(((await second.json()) as Json).error?.code, 'quota_exceeded');
+      assert.ok(second.headers.get('retry-after'));
+      assert.equal(
+        (await tight.api(`${base}/s3/multipart/${uploadId}${q(key)}`, { method: 'DELETE' })).status,
+        200,
+      );
+      assert.equal((await tight.api(`${base}/s3/multipart`, { json })).status, 200);
+    } finally {
+      await tight.close();
+    }
   });
 
   test('a page on another origin: preflights for Uppy\u2019s POST (JSON) and DELETE (cancel) are allowed', async () => {
