@@ -35,7 +35,7 @@ export function companionCaller(c: Ctx, services: Services): Caller {
   if (services.clock() > claims.exp) {
     throw unauthenticated('invalid_token', 'The Companion link has expired; ask the gateway for a new one');
   }
-  const principal: Principal = { userId: claims.userId, role: claims.role, via: 'jwt' };
+  const principal: Principal = { userId: claims.userId, role: claims.role, via: 'companion-link' };
   c.set('principal', principal);
   return {
     principal,

@@ -37,7 +37,6 @@ export function postCompanionMultipart(services: Services) {
         contentType: body.type,
         size: Number(size),
         method: 'multipart',
-        checksum: undefined,
       },
       { partSize: uppyPartSize },
     );
