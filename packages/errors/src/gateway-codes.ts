@@ -15,6 +15,7 @@ export const GATEWAY_CODES = {
   grant_expired: { status: 410, message: 'The grant has expired; ask for a new one.' },
   too_large: { status: 413, message: 'The file is larger than this route allows.' },
   type_not_allowed: { status: 415, message: 'This route does not accept files of this type.' },
+  upload_rejected: { status: 422, message: 'Verification refused the uploaded file.' },
   quota_exceeded: { status: 429, message: 'Quota exceeded; retry later.' },
   internal: { status: 500, message: 'Internal error.' },
   unavailable: { status: 503, message: 'A service the gateway depends on is unavailable; retry later.' },

@@ -7,7 +7,8 @@ export { ROLES, type Role };
 export interface Principal {
   userId: string;
   role: Role;
-  via: 'jwt' | 'api-key';
+  /** companion-link: Uppy's calls, authenticated by a signed link (companion/link.ts). */
+  via: 'jwt' | 'api-key' | 'companion-link';
   /** The API key's id, when via is 'api-key'. */
   keyId?: string;
 }

@@ -66,6 +66,10 @@ export function devConfig(input: DevConfigInput): GatewayConfig {
     auth: { jwt: { secret: input.jwtSecret } },
     // The no-JS form works in dev too; its key is derived from the dev secret (never the same key).
     form: { secret: createHash('sha256').update(`chute-dev-form\n${input.jwtSecret}`).digest('hex') },
+    // Uppy (@uppy/aws-s3) against `chute dev`: the Companion links' key, derived the same way.
+    companion: {
+      secret: createHash('sha256').update(`chute-dev-companion\n${input.jwtSecret}`).digest('hex'),
+    },
     sweeper: { intervalMs: 30_000, graceMs: 60_000 },
     // The demo video route takes up to 10 GiB: a day's bytes must hold a few of those.
     quotas: { bytesPerDay: '50GB' },

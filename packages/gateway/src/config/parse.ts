@@ -79,6 +79,10 @@ export function redactConfig(config: GatewayConfig): Record<string, unknown> {
       })),
     },
     form: { ...config.form, ...(config.form.secret !== undefined && { secret: REDACTED }) },
+    companion: {
+      ...config.companion,
+      ...(config.companion.secret !== undefined && { secret: REDACTED }),
+    },
     routes: Object.fromEntries([...config.routes].map(([name, rule]): [string, RouteRule] => [name, rule])),
   };
 }

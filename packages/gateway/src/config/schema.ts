@@ -206,5 +206,17 @@ export const configSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  companion: z
+    .strictObject({
+      /**
+       * Signs the Companion links @uppy/aws-s3 is pointed at (HMAC-SHA256; docs/uppy.md). Without
+       * it `/v1/companion/*` answers 404. The browser's fetch to these endpoints carries no
+       * Authorization header, so the link itself is the (short-lived, one-route) credential.
+       */
+      secret: z.string().min(32, 'companion.secret must be at least 32 characters').optional(),
+      /** Where browsers reach the gateway (the links point there); default: the request's origin. */
+      publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+    })
+    .prefault({}),
   routes,
 });

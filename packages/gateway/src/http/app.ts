@@ -2,6 +2,14 @@ import { ChuteError, toChuteError, toJson } from '@chute/errors';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
+import { deleteCompanionMultipart } from '../companion/abort.ts';
+import { postCompanionComplete } from '../companion/complete.ts';
+import { postCompanionLink } from '../companion/create-link.ts';
+import { postCompanionMultipart } from '../companion/create-multipart.ts';
+import { redactLinkPath } from '../companion/link.ts';
+import { getCompanionParts } from '../companion/list-parts.ts';
+import { getCompanionParams } from '../companion/params.ts';
+import { getCompanionPart } from '../companion/sign-part.ts';
 import { randomBase62 } from '../domain/ids.ts';
 import { mountForms } from '../form/routes.ts';
 import type { Services } from '../services.ts';
@@ -42,6 +50,13 @@ const HANDLERS: Record<string, (services: Services) => (c: Ctx) => Promise<Respo
   putUploadContent: putContent,
   createForm: postForm,
   openapi: () => getOpenApi(),
+  createCompanionLink: postCompanionLink,
+  companionParams: getCompanionParams,
+  companionCreateMultipart: postCompanionMultipart,
+  companionListParts: getCompanionParts,
+  companionSignPart: getCompanionPart,
+  companionComplete: postCompanionComplete,
+  companionAbort: deleteCompanionMultipart,
 };
 
 /** The API as a fetch-style app: `app.fetch(request)`, or `app.request(path)` in tests. */
@@ -65,11 +80,12 @@ export function buildApp(services: Services): Hono<Env> {
     const route = routePath(c, -1);
     metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, ms / 1000);
     // Never the query or headers: query strings may one day carry tokens; headers carry them now.
+    // Nor a Companion link: the path is its credential.
     logger.info(
       {
         requestId,
         method: c.req.method,
-        path: c.req.path,
+        path: redactLinkPath(c.req.path),
         route,
         status: c.res.status,
         ms: Math.round(ms * 10) / 10,
@@ -87,7 +103,8 @@ export function buildApp(services: Services): Hono<Env> {
       '/v1/*',
       cors({
         origin: origins.includes('*') ? '*' : [...origins],
-        allowMethods: ['GET', 'POST', 'PUT'],
+        // DELETE: cancelling an upload (DELETE /v1/uploads/{id}, Uppy's abort) from the page too.
+        allowMethods: ['GET', 'POST', 'PUT', 'DELETE'],
         allowHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id'],
         exposeHeaders: ['x-request-id', 'retry-after', 'location'],
         maxAge: services.config.cors.maxAgeSec,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { COMPANION_ENDPOINTS } from '../companion/endpoints.ts';
 import {
   CompleteRequest,
   DecisionRequest,
@@ -35,6 +36,8 @@ export interface Endpoint {
   /** The body is the file's bytes, not JSON (proxy mode). */
   rawBody?: string;
   query?: Record<string, { description: string; schema: Record<string, unknown> }>;
+  /** Path parameters other than `{id}` (which every `{id}` path shares: idParam). */
+  params?: Record<string, { description: string; schema: Record<string, unknown> }>;
   responses: Record<string, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
 }
 
@@ -308,4 +311,5 @@ export const ENDPOINTS: readonly Endpoint[] = [
     auth: false,
     responses: { '200': { description: 'OpenAPI 3.1.' } },
   },
+  ...COMPANION_ENDPOINTS,
 ];

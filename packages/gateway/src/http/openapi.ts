@@ -45,6 +45,8 @@ export function openApiDocument(): Record<string, unknown> {
     const op: Record<string, unknown> = { operationId: e.operationId, summary: e.summary };
     const params: unknown[] = [];
     if (e.path.includes('{id}')) params.push(idParam);
+    for (const [name, p] of Object.entries(e.params ?? {}))
+      params.push({ name, in: 'path', required: true, ...p });
     for (const [name, q] of Object.entries(e.query ?? {}))
       params.push({ name, in: 'query', required: false, ...q });
     if (params.length > 0) op['parameters'] = params;

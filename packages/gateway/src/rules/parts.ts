@@ -7,6 +7,8 @@
 export const DEFAULT_PART_BYTES = 16 * 2 ** 20;
 export const MAX_PARTS = 10_000;
 const MIB = 2 ** 20;
+/** S3: every part but the last is at least 5 MiB. */
+export const MIN_PART_BYTES = 5 * MIB;
 
 export interface PartPlan {
   partSize: number;

@@ -13,7 +13,7 @@ import { createGateway, type Gateway } from '../../src/gateway.ts';
 import { type CompleteRoute, route } from '../../src/rules/builder.ts';
 import { S3Storage } from '../../src/storage/s3.ts';
 import type { Storage } from '../../src/storage/types.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
+import { type Logger, silentLogger } from '../../src/telemetry/logger.ts';
 import { apiFetch } from './api.ts';
 import type { Engine } from './engines.ts';
 
@@ -69,6 +69,11 @@ export interface HarnessOptions {
   /** The config's `proxy` / `form` blocks. */
   proxy?: Record<string, unknown>;
   form?: Record<string, unknown>;
+  /** The config's `companion` and `cors` blocks (Uppy's Companion endpoints, from a page). */
+  companion?: Record<string, unknown>;
+  cors?: Record<string, unknown>;
+  /** Where the gateway logs (default: nowhere). */
+  logger?: Logger;
 }
 
 let shared: { target: Target; s3: S3Client; users: number } | undefined;
@@ -117,10 +122,12 @@ export async function startHarness(
       ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
       ...(options.proxy !== undefined && { proxy: options.proxy }),
       ...(options.form !== undefined && { form: options.form }),
+      ...(options.companion !== undefined && { companion: options.companion }),
+      ...(options.cors !== undefined && { cors: options.cors }),
       routes,
     });
     const gateway = await createGateway(config, {
-      logger: silentLogger(),
+      logger: options.logger ?? silentLogger(),
       clock: () => Date.now() + clock.offset,
       database: engine.options,
       sweep: false,
