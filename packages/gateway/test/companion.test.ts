@@ -14,11 +14,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, ListPartsCommand } from '@aws-sdk/client-s3';
+import { mintToken } from '../src/auth/mint.ts';
 import { readCompanionLink, redactLinkPath, signCompanionLink } from '../src/companion/link.ts';
 import { uppyPartSize } from '../src/companion/part-size.ts';
 import { route } from '../src/rules/builder.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
-import { type Harness, startHarness } from './helpers/e2e.ts';
+import { type Harness, JWT_SECRET, startHarness } from './helpers/e2e.ts';
 import { type Engine, sqliteEngine } from './helpers/engines.ts';
 
 const MIB = 2 ** 20;
@@ -109,6 +110,12 @@ describe('Companion endpoints for @uppy/aws-s3', () => {
     assert.match(((await single.json()) as Json).error!.message, /multipart/);
     const ttl = await h.api('/v1/companion', { token: alice, json: { route: 'clips', ttl: 10 ** 9 } });
     assert.equal(ttl.status, 400);
+    // A short-lived token gets a link that ends with it, not the hour asked for.
+    const brief = await mintToken({ user: 'alice', secret: JWT_SECRET, ttl: 120 });
+    const capped = await h.api('/v1/companion', { token: brief, json: { route: 'clips', ttl: 3600 } });
+    const cappedBody = (await capped.json()) as { expiresAt: string };
+    assert.equal(capped.status, 201);
+    assert.ok(Date.parse(cappedBody.expiresAt) <= Date.now() + 121_000, cappedBody.expiresAt);
     const claims = readCompanionLink(SECRET, ep.split('/')[3]!);
     assert.equal(claims?.userId, 'alice');
     assert.equal(claims?.route, 'clips');

@@ -90,6 +90,7 @@ export function createJwtVerifier(config: JwtConfig, clock: () => number = Date.
       userId: payload.sub,
       role: roleFromClaim(readClaim(payload, config.rolesClaim)),
       via: 'jwt',
+      expiresAt: payload.exp! * 1000,
     };
     // Valid while jose would still accept it (exp + tolerance), and never longer than the TTL.
     const until = Math.min((payload.exp! + config.clockToleranceSec) * 1000, now + CACHE_TTL_MS);

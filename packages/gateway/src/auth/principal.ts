@@ -11,6 +11,11 @@ export interface Principal {
   via: 'jwt' | 'api-key' | 'companion-link';
   /** The API key's id, when via is 'api-key'. */
   keyId?: string;
+  /**
+   * When the credential stops being valid (epoch ms): a JWT's `exp`. Anything derived from it (a
+   * Companion link) must not outlive it. API keys do not expire.
+   */
+  expiresAt?: number;
 }
 
 /** Each role can do what the roles before it can: a reviewer may also upload, an admin anything. */

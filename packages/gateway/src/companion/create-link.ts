@@ -24,7 +24,12 @@ export function postCompanionLink(services: Services) {
         details: { field: 'route' },
       });
     }
-    const exp = services.clock() + (body.ttl ?? LINK_TTL_DEFAULT_SEC) * 1000;
+    // A link is a credential derived from the caller's: it ends when their token does, whatever
+    // ttl was asked for (a backend with an API key, which does not expire, can mint longer ones).
+    const exp = Math.min(
+      services.clock() + (body.ttl ?? LINK_TTL_DEFAULT_SEC) * 1000,
+      principal.expiresAt ?? Number.POSITIVE_INFINITY,
+    );
     const link = signCompanionLink(secret, {
       userId: principal.userId,
       role: principal.role,
