@@ -110,6 +110,14 @@ export class PostgresDriver implements Driver {
       throw databaseError(e); // the server is down or restarting: a fresh connect next time
     }
     let broken = false;
+    // A checked-out client has no listener of the pool's: the server going away while this
+    // transaction waits between statements (exclusive() holds one open for a whole sweep) emitted
+    // an unhandled 'error' and killed the process (found by test/faults, pg_ctl stop -m immediate).
+    // The next statement on it fails on its own; the client is destroyed, never pooled again.
+    const lost = () => {
+      broken = true;
+    };
+    client.on('error', lost);
     try {
       await PostgresDriver.#query(client, 'BEGIN');
       const result = await fn(PostgresDriver.#executor(client));
@@ -123,6 +131,7 @@ export class PostgresDriver implements Driver {
       }
       throw e;
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }
