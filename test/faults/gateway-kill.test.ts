@@ -118,6 +118,7 @@ describe('faults: gateway kill -9 under load', { skip }, () => {
     const states: Record<string, number> = {};
     for (const r of final.values()) states[r.state] = (states[r.state] ?? 0) + 1;
     reportLine('gateway-kill', tally, lost.length, {
+      claimsHandedBack: stack.claimsHandedBack(),
       expired: tally.expired,
       orphansExpired: states.expired ?? 0,
       webhooks: hooks.events,

@@ -30,6 +30,8 @@ export class Tally {
   unavailable = 0;
   /** A grant answered 201 whose complete then said 404: the grant itself was not kept. */
   forgotten: string[] = [];
+  /** When (performance.now()) each grant was answered 201, by upload id. */
+  readonly grantedAt = new Map<string, number>();
   /** Storage answered 2xx for the bytes, and complete found nothing there. */
   storeLost: string[] = [];
   /** Complete answered 410: the grant's lifetime ran out while retrying. */
@@ -147,6 +149,7 @@ async function flow(i: number, o: LoadOptions, tally: Tally, tokens: Map<string,
   );
   if (g.status !== 201) return void tally.failed.push(`grant ${g.status} ${await g.text()}`);
   const grant = (await g.json()) as GrantJson;
+  tally.grantedAt.set(grant.id, performance.now());
   const u = await send(tally, 'upload', () => upload(grant, bytes));
   await u.body?.cancel();
   if (!u.ok) return void tally.failed.push(`upload ${u.status}`);

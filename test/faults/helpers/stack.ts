@@ -2,7 +2,7 @@
 // store (`chute s3`), N gateways (`chute serve`) on one database, and optionally HAProxy in front
 // (round-robin, health-checked, redispatching a refused connection, as in production).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -179,6 +179,23 @@ ${servers}
       throw e;
     }
     return stack;
+  }
+
+  /**
+   * `uploaded` claims the sweepers handed back (their completer died), summed over the gateways'
+   * logs: how often the claim timeout, not a live completer, finished an upload.
+   */
+  claimsHandedBack(): number {
+    let n = 0;
+    for (let i = 1; i <= this.gateways.length; i++) {
+      const log = path.join(this.dir, `gw${i}.log`);
+      if (!existsSync(log)) continue;
+      for (const line of readFileSync(log, 'utf8').split('\n')) {
+        if (!line.includes('"msg":"sweep"')) continue;
+        n += Number((JSON.parse(line) as { reclaimed?: number }).reclaimed ?? 0);
+      }
+    }
+    return n;
   }
 
   token(user: string, role: 'uploader' | 'admin' = 'uploader'): Promise<string> {
