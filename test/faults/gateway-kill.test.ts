@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { halfWritten } from '../../packages/gateway/test/helpers/consistency.ts';
 import { newSecret, type Receiver, startReceiver } from '../../packages/gateway/test/helpers/receiver.ts';
 import {
   checkAcknowledged,
@@ -84,12 +85,12 @@ describe('faults: gateway kill -9 under load', { skip }, () => {
       [gw2, 0.55],
     ] as const) {
       await until(() => acked() >= TOTAL * at, 120_000, `${TOTAL * at} acknowledged`);
-      const before = tally.sent;
+      const sentBefore = tally.sent;
       await victim.kill9();
       // Load on the survivor alone for a while, then the victim comes back on its port.
       await until(() => acked() >= TOTAL * (at + 0.15), 120_000, 'load on the survivor');
       await victim.start();
-      kills.push(`${victim.name} killed after ${before} requests, back after ${tally.sent}`);
+      kills.push(`${victim.name} killed after ${sentBefore} requests, back after ${tally.sent}`);
     }
     await load;
 
@@ -115,6 +116,11 @@ describe('faults: gateway kill -9 under load', { skip }, () => {
       'webhooks',
     ).catch(() => {});
     const hooks = missingWebhooks(final.values(), receiver.received);
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    const broken = await halfWritten({
+      all: async <T>(sql: string) => (await c.query(sql)).rows as T[],
+    }).finally(() => c.end());
     const states: Record<string, number> = {};
     for (const r of final.values()) states[r.state] = (states[r.state] ?? 0) + 1;
     reportLine('gateway-kill', tally, lost.length, {
@@ -129,6 +135,7 @@ describe('faults: gateway kill -9 under load', { skip }, () => {
     t.diagnostic(kills.join('; '));
     t.diagnostic(`recorded states: ${JSON.stringify(states)}`);
     assertClean(tally, lost);
+    assert.deepEqual(broken, [], 'half-written changes');
     assert.deepEqual(tally.forgotten, [], 'grants answered 201 and then unknown');
     assert.equal(
       tally.acknowledged.length + tally.expired,

@@ -48,8 +48,8 @@ export class Tally {
     this.seen.set(k, (this.seen.get(k) ?? 0) + 1);
   }
 
-  /** The retried answer kinds, e.g. `complete 503 unavailable ×12`. */
-  retriedKinds(): string {
+  /** Answers other than 2xx (retried or final) and network errors, e.g. `complete 503 unavailable ×12`. */
+  otherAnswers(): string {
     return [...this.seen]
       .filter(([k]) => !/ (200|201|204)$/.test(k))
       .map(([k, n]) => `${k} ×${n}`)

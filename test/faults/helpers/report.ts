@@ -21,7 +21,7 @@ export function reportLine(
     .map(([k, v]) => `${k}=${v}`)
     .join(' ')}`;
   console.log(line);
-  console.log(`faults: ${scenario} retried answers: ${tally.retriedKinds() || 'none'}`);
+  console.log(`faults: ${scenario} answers other than 2xx: ${tally.otherAnswers() || 'none'}`);
   return line;
 }
 
