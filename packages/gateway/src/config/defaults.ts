@@ -23,6 +23,12 @@ export const DEFAULTS = {
      * object: a PUT that started just before expiry may still be streaming.
      */
     graceMs: 5 * 60_000,
+    /**
+     * An `uploaded` claim (a complete verifying the file) older than this belongs to a completer
+     * that died mid-way (its instance killed, the database gone before the claim was handed
+     * back): the sweeper hands it back to `granted`, so a retried complete runs again.
+     */
+    claimTimeoutMs: 30 * 60_000,
   },
   proxy: {
     /** Declared bytes of proxied uploads in flight at once per instance (memory stays flat anyway). */

@@ -174,6 +174,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       intervalMs: z.number().int().min(1000).default(DEFAULTS.sweeper.intervalMs),
       graceMs: z.number().int().min(0).default(DEFAULTS.sweeper.graceMs),
+      claimTimeoutMs: z.number().int().min(1000).default(DEFAULTS.sweeper.claimTimeoutMs),
     })
     .prefault({}),
   webhooks: webhooksSchema,

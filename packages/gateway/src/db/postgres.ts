@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Driver, Executor, SqlValue } from './driver.ts';
 import { toPgPlaceholders } from './placeholders.ts';
+import { databaseError } from './unavailable.ts';
 
 const INT8_OID = 20;
 
@@ -14,6 +15,8 @@ const types = {
       ? (v: string) => Number(v)
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
+
+const CONNECT_TIMEOUT_MS = 10_000;
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -47,6 +50,11 @@ export class PostgresDriver implements Driver {
     const pool = new pg.Pool({
       connectionString: url,
       max: options.max ?? 10,
+      // A server that does not answer (a host gone, a full backlog) fails the request with a 503
+      // after this long instead of holding it until the OS gives up on the connect (minutes).
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // A peer that vanished without a FIN (a host crash) is noticed on an idle connection too.
+      keepAlive: true,
       types,
       ...(options.schema !== undefined && { options: `-c search_path=${options.schema}` }),
     });
@@ -61,14 +69,23 @@ export class PostgresDriver implements Driver {
     return new PostgresDriver(pool);
   }
 
+  /** A statement's result, or (server down, restarting, read-only, full) a 503 to retry. */
+  static async #query(client: pg.Pool | pg.PoolClient, sql: string, params?: SqlValue[]) {
+    try {
+      return await client.query(sql, params);
+    } catch (e) {
+      throw databaseError(e);
+    }
+  }
+
   static #executor(client: pg.Pool | pg.PoolClient): Executor {
     return {
       all: async <T>(sql: string, params: readonly SqlValue[] = []) =>
-        (await client.query(toPgPlaceholders(sql), params as SqlValue[])).rows as T[],
+        (await PostgresDriver.#query(client, toPgPlaceholders(sql), params as SqlValue[])).rows as T[],
       run: async (sql: string, params: readonly SqlValue[] = []) =>
-        (await client.query(toPgPlaceholders(sql), params as SqlValue[])).rowCount ?? 0,
+        (await PostgresDriver.#query(client, toPgPlaceholders(sql), params as SqlValue[])).rowCount ?? 0,
       exec: async (sql: string) => {
-        await client.query(sql);
+        await PostgresDriver.#query(client, sql);
       },
     };
   }
@@ -86,12 +103,25 @@ export class PostgresDriver implements Driver {
   }
 
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken = false;
+    let client: pg.PoolClient;
     try {
-      await client.query('BEGIN');
+      client = await this.#pool.connect();
+    } catch (e) {
+      throw databaseError(e); // the server is down or restarting: a fresh connect next time
+    }
+    let broken = false;
+    // A checked-out client has no listener of the pool's: the server going away while this
+    // transaction waits between statements (exclusive() holds one open for a whole sweep) emitted
+    // an unhandled 'error' and killed the process (found by test/faults, pg_ctl stop -m immediate).
+    // The next statement on it fails on its own; the client is destroyed, never pooled again.
+    const lost = () => {
+      broken = true;
+    };
+    client.on('error', lost);
+    try {
+      await PostgresDriver.#query(client, 'BEGIN');
       const result = await fn(PostgresDriver.#executor(client));
-      await client.query('COMMIT');
+      await PostgresDriver.#query(client, 'COMMIT');
       return result;
     } catch (e) {
       try {
@@ -101,6 +131,7 @@ export class PostgresDriver implements Driver {
       }
       throw e;
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }

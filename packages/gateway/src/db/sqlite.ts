@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import type { Driver, Executor, SqlValue } from './driver.ts';
+import { databaseError } from './unavailable.ts';
 
 const STATEMENT_CACHE_MAX = 256;
 
@@ -118,10 +119,13 @@ export class SqliteDriver implements Driver {
     return this.#conn.db;
   }
 
+  /** Every use of the connection, in turn; a full disk or a read-only file becomes a 503 to retry. */
   #serial<T>(fn: () => T | Promise<T>): Promise<T> {
     const run = this.#conn.queue.then(fn);
     this.#conn.queue = run.catch(() => {});
-    return run;
+    return run.catch((e: unknown) => {
+      throw databaseError(e);
+    });
   }
 
   #prepare(sql: string): StatementSync {

@@ -98,16 +98,19 @@ export class Completer {
           throw new ChuteError('conflict', { message: 'Nothing has been uploaded for this grant yet.' });
         }
         if (!result.ok) {
-          // The object is refused: it must not stay where a later complete or a reader finds it.
-          await storage
-            .delete(upload.incomingKey)
-            .catch((e) => log.warn({ err: e }, 'delete after rejection failed; the sweeper retries'));
           const rejected = await repo.uploads.transition(upload.id, ['uploaded'], 'rejected', {
             fields: { reason: result.reason, completedAt: clock() },
             by,
             detail: { reason: result.reason },
             event: uploadEvent('upload.rejected', { ...upload, reason: result.reason, state: 'rejected' }),
           });
+          // The object is refused: it must not stay where a reader finds it. Deleted once the
+          // verdict is recorded (see the freeze below for why not before), and only by the claim's
+          // holder: a claim taken back from it (rejected undefined) is someone else's to finish.
+          if (rejected !== undefined)
+            await storage
+              .delete(upload.incomingKey)
+              .catch((e) => log.warn({ err: e }, 'delete after rejection failed; the sweeper retries'));
           log.info({ reason: result.reason, detail: result.detail }, 'upload rejected');
           metrics.completions.inc({ route: upload.route, outcome: 'rejected', reason: result.reason });
           metrics.completeDuration.observe({ outcome: 'rejected' }, (performance.now() - started) / 1000);
@@ -125,9 +128,6 @@ export class Completer {
           if (isStorageError(e, 'PreconditionFailed') && round < MAX_ROUNDS) continue;
           throw e;
         }
-        await storage
-          .delete(upload.incomingKey)
-          .catch((e) => log.warn({ err: e }, 'delete after freeze failed; the sweeper retries'));
         const state = rule.review ? 'pending_review' : 'verified';
         const fields = {
           fileKey: frozen,
@@ -155,6 +155,15 @@ export class Completer {
           },
           event: uploadEvent('upload.verified', { ...upload, ...fields, state }),
         });
+        // Only now that the state is recorded, and only by the claim's holder. Deleted before, a
+        // process killed (or a database gone) between the two left a claim whose bytes were gone:
+        // the retry after the claim's hand-back found nothing to verify (409) and the grant
+        // expired with the file frozen but never recorded (found by test/faults). An incoming
+        // object a crash leaves here is the sweeper's: a stray of an upload no longer `granted`.
+        if (done !== undefined)
+          await storage
+            .delete(upload.incomingKey)
+            .catch((e) => log.warn({ err: e }, 'delete after freeze failed; the sweeper retries'));
         if (done !== undefined && rule.publish !== undefined && done.publishedKey !== null) {
           await this.#publisher
             .retireOthers(done, rule.publish, SYSTEM)

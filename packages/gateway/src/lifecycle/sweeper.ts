@@ -25,8 +25,6 @@ export const PUBLISH_RETRY_MS = 60_000;
 
 /** A multipart upload with no grant row is a stray only once this old (see #strayMultiparts). */
 export const STRAY_MULTIPART_AGE_MS = 10 * 60_000;
-/** An `uploaded` claim older than this belongs to a completer that died: handed back to `granted`. */
-export const STALE_CLAIM_MS = 30 * 60_000;
 /** Pages of `incoming/` listed per sweep (1000 keys each), so one sweep stays bounded. */
 const MAX_LIST_PAGES = 20;
 const INCOMING = /^incoming\/[^/]+\/(up_[0-9A-Za-z]{22})$/;
@@ -37,7 +35,7 @@ const INCOMING = /^incoming\/[^/]+\/(up_[0-9A-Za-z]{22})$/;
  *    incoming object deleted;
  * 2. stray incoming objects — no upload, or an upload no longer `granted` (a re-PUT after the
  *    freeze, a delete that failed after a rejection) — deleted;
- * 3. `uploaded` claims older than STALE_CLAIM_MS handed back to `granted`, so complete can run again;
+ * 3. `uploaded` claims older than sweeper.claimTimeoutMs (a completer that died) handed back to `granted`, so complete can run again;
  * 4. approved uploads not published PUBLISH_RETRY_MS after their decision, published;
  * 5. rejected and withdrawn uploads past their retention: frozen copy deleted.
  */
@@ -194,9 +192,9 @@ export class Sweeper {
   }
 
   async #reclaim(): Promise<number> {
-    const { repo, clock } = this.#services;
+    const { repo, clock, config } = this.#services;
     let n = 0;
-    for (const u of await repo.uploads.findStale('uploaded', clock() - STALE_CLAIM_MS)) {
+    for (const u of await repo.uploads.findStale('uploaded', clock() - config.sweeper.claimTimeoutMs)) {
       if ((await repo.uploads.transition(u.id, ['uploaded'], 'granted')) !== undefined) n++;
     }
     return n;

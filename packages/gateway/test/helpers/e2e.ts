@@ -63,7 +63,7 @@ export interface HarnessOptions {
   /** Fault injection around the real S3 client (a storage that fails some calls). */
   wrapStorage?: (real: Storage) => Storage;
   quotas?: { pendingGrants?: number; bytesPerDay?: string; grantsPerMinute?: number };
-  sweeper?: { graceMs?: number };
+  sweeper?: { graceMs?: number; claimTimeoutMs?: number };
   /** The config's `webhooks` block (the dispatcher runs, woken by each event). */
   webhooks?: Record<string, unknown>;
   /** The config's `proxy` / `form` blocks. */
