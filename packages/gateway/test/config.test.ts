@@ -29,7 +29,7 @@ test('a minimal config gets every default', () => {
   assert.equal(c.auth.jwt?.rolesClaim, 'roles');
   assert.deepEqual(c.auth.apiKeys, []);
   assert.deepEqual(c.quotas, { pendingGrants: 20, bytesPerDay: 1_000_000_000, grantsPerMinute: 60 });
-  assert.deepEqual(c.sweeper, { intervalMs: 60_000, graceMs: 300_000, claimTimeoutMs: 1_800_000 });
+  assert.deepEqual(c.sweeper, { intervalMs: 60_000, graceMs: 300_000, claimTimeoutMs: 120_000 });
   assert.equal(c.routes.get('logo')?.maxSize, 20_000_000);
   assert.equal(c.routes.get('logo')?.review, true);
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.storage));

@@ -24,11 +24,12 @@ export const DEFAULTS = {
      */
     graceMs: 5 * 60_000,
     /**
-     * An `uploaded` claim (a complete verifying the file) older than this belongs to a completer
-     * that died mid-way (its instance killed, the database gone before the claim was handed
-     * back): the sweeper hands it back to `granted`, so a retried complete runs again.
+     * An `uploaded` claim (a complete verifying the file) not touched for this long belongs to a
+     * completer that died mid-way (its instance killed, the database gone before the claim was
+     * handed back): the sweeper hands it back to `granted`, so a retried complete runs again. A
+     * live completer touches its claim every quarter of this, however long its copy takes.
      */
-    claimTimeoutMs: 30 * 60_000,
+    claimTimeoutMs: 2 * 60_000,
   },
   proxy: {
     /** Declared bytes of proxied uploads in flight at once per instance (memory stays flat anyway). */

@@ -183,6 +183,20 @@ export class Uploads {
   }
 
   /**
+   * Marks an upload still in `state` as worked on now (a completer's heartbeat on its claim, so
+   * the sweeper does not take back a claim whose holder is alive). False when it has left `state`.
+   */
+  async touch(id: string, state: UploadState): Promise<boolean> {
+    return (
+      (await this.#db.run('UPDATE uploads SET updated_at = ? WHERE id = ? AND state = ?', [
+        this.#clock(),
+        id,
+        state,
+      ])) > 0
+    );
+  }
+
+  /**
    * Uploads stuck in `state` since before `updatedBefore` (the sweeper finds `uploaded` claims
    * whose completer died and hands them back).
    */

@@ -61,10 +61,32 @@ export class Completer {
       if (clock() > current.expiresAt + config.sweeper.graceMs) throw new ChuteError('grant_expired');
       const claimed = await repo.uploads.transition(current.id, ['granted'], 'uploaded', { by });
       if (claimed === undefined) continue; // someone else moved it: re-read and answer from that
-      const work = this.#verifyAndFreeze(claimed, by, parts).finally(() => this.#inflight.delete(claimed.id));
+      const heartbeat = this.#heartbeat(claimed.id);
+      const work = this.#verifyAndFreeze(claimed, by, parts).finally(() => {
+        clearInterval(heartbeat);
+        this.#inflight.delete(claimed.id);
+      });
       this.#inflight.set(claimed.id, work);
       return work;
     }
+  }
+
+  /**
+   * Keeps the claim fresh while this process works on it: the sweeper takes back `uploaded`
+   * claims not touched for sweeper.claimTimeoutMs (their completer died: a killed instance), so
+   * a live completer touches its claim four times per timeout. A claim can therefore time out
+   * fast (a retried complete waits that long, not half an hour) however long a large freeze copy
+   * takes. A failed touch (the database away for a moment) is only a missed beat.
+   */
+  #heartbeat(id: string): NodeJS.Timeout {
+    const { repo, config, logger } = this.#services;
+    const timer = setInterval(() => {
+      repo.uploads
+        .touch(id, 'uploaded')
+        .catch((e) => logger.warn({ err: e, uploadId: id }, 'claim heartbeat failed'));
+    }, config.sweeper.claimTimeoutMs / 4);
+    timer.unref();
+    return timer;
   }
 
   async #waitForOther(id: string, by: Actor): Promise<Upload> {
