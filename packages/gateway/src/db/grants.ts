@@ -103,7 +103,7 @@ export class Grants {
 
   /**
    * Reserves quota and records the grant in one transaction. The user's usage is read under a
-   * lock (PostgreSQL: their quota_locks row; SQLite: the single writer), so concurrent grants of
+   * lock (PostgreSQL: their quota_usage row; SQLite: the single writer), so concurrent grants of
    * one user are checked one after another and can never admit more than the quota between them
    * (the check-then-insert race). Throws ChuteError quota_exceeded (429, with retryAfter).
    */
@@ -139,10 +139,6 @@ export class Grants {
 
   /** One batch in a handful of statements whatever its size: usage, decisions in memory, one INSERT. */
   async #commit(tx: Executor, batch: Pending[]): Promise<Outcome[]> {
-    // A grant lost in a crash is harmless: its upload is refused at complete (no record) and
-    // its object swept as a stray; its quota was never charged. So its COMMIT need not wait
-    // for the log flush (the state transitions that follow keep full durability).
-    await this.#db.relaxDurability(tx);
     const now = this.#clock();
     const usage = await this.#usage.read(
       tx,
