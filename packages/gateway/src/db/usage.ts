@@ -7,8 +7,10 @@ import type { Upload, UploadState } from './types.ts';
  * Where a grant batch reads its users' quota usage from. Both give the figures quota.ts defines;
  * they differ in what the engine makes cheap and safe:
  * - counters (PostgreSQL, several writers, several instances): each user's quota_usage row, kept
- *   up to date by triggers on every write to uploads, locked and read in the batch's transaction
- *   (quota-counters.sql.ts), so it counts every grant and transition any instance committed before;
+ *   up to date by triggers on every write to uploads, locked and read in the reader's transaction
+ *   (quota-counters.sql.ts), so it counts every grant and transition any instance committed before.
+ *   Grant batches read the same way inside chute_grant_batch (grant-batch.ts), in the database;
+ *   read() is that read for a caller with a transaction of its own;
  * - the ledger (SQLite: one connection per file and process, so every write passes through here):
  *   sums kept in memory, loaded from the rows on a user's first grant (quota-ledger.ts).
  */
