@@ -84,9 +84,9 @@ function newUpload(grant: NewGrant, now: number): Upload {
  * Records grants, reserving quota, in group commits: grants that arrive while a batch is being
  * committed go together in the next transaction. A commit costs the same whatever it holds (WAL
  * writes in SQLite; a round trip and a WAL flush in PostgreSQL, where a batch is one statement),
- * so under load this multiplies grant throughput. Each grant is still checked against the quota after the ones before it, and
- * resolves only once its COMMIT succeeded. A quota refusal fails that grant alone; a failed
- * INSERT or COMMIT fails the batch (none of it happened).
+ * so under load this multiplies grant throughput. Each grant is still checked against the quota
+ * after the ones before it, and resolves only once its COMMIT succeeded. A quota refusal fails
+ * that grant alone; a failed INSERT or COMMIT fails the batch (none of it happened).
  */
 export class Grants {
   readonly #db: Driver;
@@ -141,7 +141,10 @@ export class Grants {
     this.#flushers--;
   }
 
-  /** One batch in a handful of statements whatever its size: usage, decisions in memory, one INSERT. */
+  /**
+   * SQLite: one batch in a handful of statements whatever its size: usage (the ledger), decisions
+   * in memory, one INSERT each for the uploads and their audit rows.
+   */
   async #commit(tx: Executor, batch: Pending[]): Promise<Outcome[]> {
     const now = this.#clock();
     const usage = await this.#usage.read(
