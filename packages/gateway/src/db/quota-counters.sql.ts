@@ -108,7 +108,7 @@ END $$;
 --    windows plus what the new rows count in them (what the INSERT trigger would add, which a
 --    transaction-local setting tells it not to: one row version per user and batch, not two).
 CREATE FUNCTION chute_grant_batch(p_batch TEXT, p_now BIGINT) RETURNS TEXT
-LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_custom_plan AS $$
+LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   v_batch JSONB := p_batch::jsonb;
   v_users TEXT[];
@@ -125,6 +125,10 @@ BEGIN
   INSERT INTO quota_usage (user_id) SELECT x FROM unnest(v_users) x ORDER BY x ON CONFLICT DO NOTHING;
   PERFORM 1 FROM quota_usage q WHERE q.user_id = ANY (v_users) ORDER BY q.user_id FOR UPDATE;
 
+  -- Planned on each call (EXECUTE): a plan cached while the tables were small counted the pending
+  -- edge through uploads_state_completed, every granted row of every user, so a batch's cost grew
+  -- with the table. So are the refusals' probes below; the other statements keep cached plans.
+  EXECUTE $q$
   SELECT jsonb_object_agg(w.user_id, jsonb_build_object(
            'recent', w.recent - (SELECT count(*) FROM uploads u WHERE u.user_id = w.user_id
                                    AND u.created_at > w.old_rf AND u.created_at <= w.rf),
@@ -134,12 +138,12 @@ BEGIN
                                      AND u.expires_at > w.old_pf AND u.expires_at <= w.pf),
            'rf', w.rf, 'bf', w.bf, 'pf', w.pf,
            'recentOldest', NULL, 'pendingFirstExpiry', NULL, 'bytesOldest', NULL))
-    INTO v_start
   FROM (SELECT q.user_id, q.recent, q.bytes, q.pending,
-               q.recent_from AS old_rf, greatest(q.recent_from, p_now - ${MINUTE}) AS rf,
-               q.bytes_from AS old_bf, greatest(q.bytes_from, p_now - ${DAY}) AS bf,
-               q.pending_from AS old_pf, greatest(q.pending_from, p_now) AS pf
-        FROM quota_usage q WHERE q.user_id = ANY (v_users)) w;
+               q.recent_from AS old_rf, greatest(q.recent_from, $2 - ${MINUTE}) AS rf,
+               q.bytes_from AS old_bf, greatest(q.bytes_from, $2 - ${DAY}) AS bf,
+               q.pending_from AS old_pf, greatest(q.pending_from, $2) AS pf
+        FROM quota_usage q WHERE q.user_id = ANY ($1)) w
+  $q$ INTO v_start USING v_users, p_now;
 
   v_used := v_start;
   FOR r IN SELECT * FROM jsonb_to_recordset(v_batch -> 'grants')
@@ -166,14 +170,16 @@ BEGIN
       'pending', (a ->> 'pending')::bigint + CASE WHEN r.expires_at > (u ->> 'pf')::bigint THEN 1 ELSE 0 END));
   END LOOP;
 
-  FOR r IN SELECT x AS user_id,
+  FOR r IN EXECUTE $q$
+       SELECT x AS user_id,
          (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
-            AND u.created_at > (v_start -> x ->> 'rf')::bigint) AS recent_oldest,
+            AND u.created_at > ($1 -> x ->> 'rf')::bigint) AS recent_oldest,
          (SELECT min(u.expires_at) FROM uploads u WHERE u.user_id = x AND u.state = 'granted'
-            AND u.expires_at > (v_start -> x ->> 'pf')::bigint) AS pending_first_expiry,
+            AND u.expires_at > ($1 -> x ->> 'pf')::bigint) AS pending_first_expiry,
          (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
-            AND u.created_at > (v_start -> x ->> 'bf')::bigint AND chute_quota_counts_bytes(u.state)) AS bytes_oldest
-       FROM (SELECT DISTINCT x FROM unnest(v_refused) x) d LOOP
+            AND u.created_at > ($1 -> x ->> 'bf')::bigint AND chute_quota_counts_bytes(u.state)) AS bytes_oldest
+       FROM (SELECT DISTINCT x FROM unnest($2) x) d
+     $q$ USING v_start, v_refused LOOP
     v_start := jsonb_set(v_start, ARRAY[r.user_id], (v_start -> r.user_id) || jsonb_build_object(
       'recentOldest', r.recent_oldest, 'pendingFirstExpiry', r.pending_first_expiry, 'bytesOldest', r.bytes_oldest));
   END LOOP;

@@ -128,7 +128,12 @@ export async function startHarness(
   label: string,
   options: HarnessOptions = {},
 ): Promise<Harness> {
-  if (EXTERNAL !== undefined) return externalHarness(EXTERNAL);
+  if (EXTERNAL !== undefined) {
+    // Its config is its own: a suite that needs other routes or settings cannot run against it.
+    const set = Object.keys(options).filter((k) => options[k as keyof HarnessOptions] !== undefined);
+    if (set.length > 0) throw new Error(`an external gateway (CHUTE_E2E_URL) cannot take ${set.join(', ')}`);
+    return externalHarness(EXTERNAL);
+  }
   const { target: t, s3 } = await target();
   const bucket = `${t.bucketPrefix}-${label}`.toLowerCase().slice(0, 63);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
