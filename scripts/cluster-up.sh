@@ -60,6 +60,9 @@ PGOPTIONS=--client-min-messages=warning psql -q "$PG_ADMIN" -v ON_ERROR_STOP=1 -
 
 SECRET="$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')"
 CONFIG="$DIR/chute.config.json"
+# Routes: `photo` for test/cluster; `logo`, `avatar` and `doc` as the gateway's end-to-end suite
+# declares them (packages/gateway/test/helpers/e2e.ts ROUTES), which test-cluster.sh runs through
+# the balancer.
 cat >"$CONFIG" <<EOF
 {
   "listen": { "host": "127.0.0.1", "port": $PORT },
@@ -75,8 +78,12 @@ cat >"$CONFIG" <<EOF
   "quotas": { "pendingGrants": $QUOTA, "bytesPerDay": "10GB", "grantsPerMinute": 100000 },
   "sweeper": { "intervalMs": 1000, "graceMs": 0 },
   "routes": [
-    { "name": "logo", "types": ["image/png", "image/jpeg"], "maxSize": "1MB" },
-    { "name": "doc", "types": ["text/plain"], "maxSize": "1MB", "method": "put" }
+    { "name": "photo", "types": ["image/png", "image/jpeg"], "maxSize": "1MB" },
+    { "name": "logo", "types": ["image/png", "image/jpeg", "image/webp", "image/gif"], "maxSize": "20MB",
+      "image": { "maxWidth": 4096, "maxHeight": 4096 }, "review": true },
+    { "name": "avatar", "types": ["image/png", "image/jpeg"], "maxSize": "1MB", "method": "put",
+      "image": { "maxWidth": 512, "maxHeight": 512 } },
+    { "name": "doc", "types": ["text/plain", "application/pdf"], "maxSize": "1MB", "method": "put" }
   ]
 }
 EOF

@@ -106,7 +106,7 @@ describe('cluster', { skip }, () => {
     const image = png(40, 30, 900);
     const [a, b] = INSTANCES as [string, string];
     const g = await api(a, '/v1/grants', user, {
-      route: 'logo',
+      route: 'photo',
       filename: 'a.png',
       contentType: 'image/png',
       size: image.length,
@@ -138,7 +138,7 @@ describe('cluster', { skip }, () => {
     const answers = await Promise.all(
       Array.from({ length: N }, (_, i) =>
         api(targets[i % targets.length]!, '/v1/grants', user, {
-          route: 'logo',
+          route: 'photo',
           filename: `${i}.png`,
           contentType: 'image/png',
           size: 100,

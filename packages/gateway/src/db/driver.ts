@@ -43,12 +43,6 @@ export interface Driver extends Executor {
    */
   exclusive(name: string, fn: () => Promise<void>): Promise<boolean>;
   /**
-   * For `tx` only: COMMIT without waiting for the log to reach the disk (a crash may lose the
-   * transaction, never corrupt). PostgreSQL: `synchronous_commit = off`. SQLite's WAL at
-   * `synchronous = NORMAL` never syncs on COMMIT anyway.
-   */
-  relaxDurability(tx: Executor): Promise<void>;
-  /**
    * SQLite only: state kept with the connection, made by `make` on first ask and shared by every
    * driver on that connection (one per file and process), so that all writers in this process
    * see it. PostgreSQL has no such single writer and does not offer it.

@@ -7,6 +7,7 @@
  * no dialect-specific auto-increment is needed.
  */
 import type { Dialect } from './driver.ts';
+import { QUOTA_COUNTERS } from './quota-counters.sql.ts';
 
 export interface Migration {
   version: number;
@@ -214,6 +215,16 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
     version: 5,
     name: 'webhook deliveries',
     sql: { sqlite: webhooks(''), postgres: webhooks(' COLLATE "C"') },
+  },
+  {
+    version: 6,
+    name: 'quota counters (PostgreSQL)',
+    // PostgreSQL keeps each user's quota usage in a counter row (quota-counters.sql.ts says how
+    // and why); the row also takes over quota_locks' job as the lock that serialises a user's
+    // grants. quota_locks is dropped on both engines: SQLite never needed it (one writer), and a
+    // gateway of the previous version still running against PostgreSQL must fail its grants
+    // rather than take a lock the new ones no longer take (it could over-admit).
+    sql: { sqlite: 'DROP TABLE quota_locks;', postgres: `DROP TABLE quota_locks;\n${QUOTA_COUNTERS}` },
   },
 ];
 

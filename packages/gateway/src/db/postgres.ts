@@ -153,10 +153,6 @@ export class PostgresDriver implements Driver {
     });
   }
 
-  async relaxDurability(tx: Executor): Promise<void> {
-    await tx.exec('SET LOCAL synchronous_commit = off');
-  }
-
   async close(): Promise<void> {
     await this.#pool.end();
   }

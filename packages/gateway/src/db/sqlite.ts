@@ -202,8 +202,6 @@ export class SqliteDriver implements Driver {
     return true;
   }
 
-  async relaxDurability(): Promise<void> {}
-
   shared<T>(key: string, make: () => T): T {
     let value = this.#conn.shared.get(key) as T | undefined;
     if (value === undefined) {

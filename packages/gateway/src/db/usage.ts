@@ -1,14 +1,16 @@
 import type { Driver, Executor } from './driver.ts';
-import { readUsageRows, readUsages, type Usage } from './quota.ts';
+import { readUsageRows, type Usage } from './quota.ts';
 import { QuotaLedger } from './quota-ledger.ts';
 import type { Upload, UploadState } from './types.ts';
 
 /**
  * Where a grant batch reads its users' quota usage from. Both give the figures quota.ts defines;
  * they differ in what the engine makes cheap and safe:
- * - rows (PostgreSQL, several writers, several instances): lock each user's quota_locks row, then
- *   aggregate their last day of rows — after the locks, so it counts every grant any instance
- *   committed before;
+ * - counters (PostgreSQL, several writers, several instances): each user's quota_usage row, kept
+ *   up to date by triggers on every write to uploads, locked and read in the reader's transaction
+ *   (quota-counters.sql.ts), so it counts every grant and transition any instance committed before.
+ *   Grant batches read the same way inside chute_grant_batch (grant-batch.ts), in the database;
+ *   read() is that read for a caller with a transaction of its own;
  * - the ledger (SQLite: one connection per file and process, so every write passes through here):
  *   sums kept in memory, loaded from the rows on a user's first grant (quota-ledger.ts).
  */
@@ -28,20 +30,30 @@ export interface UsageSource {
 
 export function usageSource(db: Driver): UsageSource {
   const ledger = db.shared?.('quota-ledger', () => new QuotaLedger());
-  return ledger === undefined ? new RowUsage() : new LedgerUsage(ledger);
+  return ledger === undefined ? new CounterUsage() : new LedgerUsage(ledger);
 }
 
-class RowUsage implements UsageSource {
+class CounterUsage implements UsageSource {
   async read(tx: Executor, userIds: readonly string[], now: number): Promise<Map<string, Usage>> {
-    // Every instance takes the row locks in the same (sorted) order, so two batches that share
-    // users wait for each other instead of deadlocking.
-    const users = [...new Set(userIds)].sort();
-    await tx.run(
-      `INSERT INTO quota_locks (user_id, touched_at) VALUES ${users.map(() => '(?, ?)').join(', ')}
-       ON CONFLICT (user_id) DO UPDATE SET touched_at = excluded.touched_at`,
-      users.flatMap((u) => [u, now]),
-    );
-    return readUsages(tx, users, now);
+    // Locks, moves the windows and reads in one round trip (quota-counters.sql.ts).
+    const rows = await tx.all<Record<string, unknown>>('SELECT * FROM chute_quota_read(?, ?)', [
+      JSON.stringify(userIds),
+      now,
+    ]);
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    const usage = new Map<string, Usage>();
+    for (const row of rows) {
+      usage.set(String(row.user_id), {
+        recent: Number(row.recent),
+        recentOldest: num(row.recent_oldest),
+        pending: Number(row.pending),
+        pendingFirstExpiry: num(row.pending_first_expiry),
+        bytes: Number(row.bytes),
+        bytesOldest: num(row.bytes_oldest),
+      });
+    }
+    for (const id of userIds) if (!usage.has(id)) throw new Error(`no quota counters for ${id}`);
+    return usage;
   }
 
   inserted(): void {}

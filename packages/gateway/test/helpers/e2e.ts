@@ -21,6 +21,11 @@ import type { Engine } from './engines.ts';
  * One gateway over real HTTP, against the S3 target the conformance suite uses (the embedded
  * store in-process by default; CHUTE_S3_TARGET=rgw + S3_* for a running Ceph RGW) and a database
  * engine. Nothing is mocked: grants are signed by the gateway and enforced by the store.
+ *
+ * Or a gateway running elsewhere (EXTERNAL below): `npm run test:cluster` points the suite at the
+ * cluster's balancer, which has these ROUTES in its config. Then the harness starts nothing;
+ * tests that need the gateway's insides (its sweeper, its clock, its database, a restart with
+ * other routes) skip with the reason `h.internals` gives.
  */
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0000';
 
@@ -39,6 +44,26 @@ export const ROUTES = [
   route('doc').types('text/plain', 'application/pdf').maxSize('1MB').method('put'),
 ];
 
+/**
+ * A gateway already running, named by the environment (scripts/test-cluster.sh sets these from
+ * cluster-up.sh's env): CHUTE_E2E_URL its base URL, CHUTE_E2E_JWT_SECRET the secret it verifies
+ * tokens with, CHUTE_E2E_BUCKET its bucket on the S3 target (CHUTE_S3_TARGET=rgw + S3_*).
+ * Undefined when CHUTE_E2E_URL is not set.
+ */
+export const EXTERNAL = external();
+
+function external(): { url: string; secret: string; bucket: string } | undefined {
+  const url = process.env['CHUTE_E2E_URL'];
+  if (url === undefined || url === '') return undefined;
+  const secret = process.env['CHUTE_E2E_JWT_SECRET'];
+  const bucket = process.env['CHUTE_E2E_BUCKET'];
+  if (!secret || !bucket) throw new Error('CHUTE_E2E_URL needs CHUTE_E2E_JWT_SECRET and CHUTE_E2E_BUCKET');
+  return { url: url.replace(/\/+$/, ''), secret, bucket };
+}
+
+/** Why a test that needs the gateway's insides cannot run against an external one. */
+const EXTERNAL_REASON = 'the gateway runs elsewhere (CHUTE_E2E_URL): its insides are out of reach';
+
 export interface Harness {
   target: Target;
   s3: S3Client;
@@ -55,6 +80,13 @@ export interface Harness {
   ): Promise<Response>;
   /** A new gateway on the same database and bucket, configured with `routes` (a config change). */
   restart(routes: readonly CompleteRoute[]): Promise<void>;
+  /**
+   * False for a gateway this harness started; for an external one, the reason a test that
+   * needs `gateway`, `clock` or `restart` skips.
+   */
+  readonly internals: false | string;
+  /** Answers per `x-chute-instance` (set by the cluster's balancer), for requests made with `api`. */
+  readonly instances: ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
@@ -101,6 +133,12 @@ export async function startHarness(
   label: string,
   options: HarnessOptions = {},
 ): Promise<Harness> {
+  if (EXTERNAL !== undefined) {
+    // Its config is its own: a suite that needs other routes or settings cannot run against it.
+    const set = Object.keys(options).filter((k) => options[k as keyof HarnessOptions] !== undefined);
+    if (set.length > 0) throw new Error(`an external gateway (CHUTE_E2E_URL) cannot take ${set.join(', ')}`);
+    return externalHarness(EXTERNAL);
+  }
   const { target: t, s3 } = await target();
   const bucket = `${t.bucketPrefix}-${label}`.toLowerCase().slice(0, 63);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -156,6 +194,8 @@ export async function startHarness(
       await current.gateway.close();
       current = await open(routes);
     },
+    internals: false,
+    instances: new Map(),
     async close() {
       await current.gateway.close();
       try {
@@ -203,6 +243,43 @@ export function uploadPut(
 
 export function upload(grant: GrantJson, bytes: Buffer): Promise<Response> {
   return grant.method === 'post' ? uploadPost(grant, bytes) : uploadPut(grant, bytes);
+}
+
+/**
+ * The harness for a gateway running elsewhere: its bucket exists and is its own (nothing is
+ * created or deleted here), its tokens are minted with its secret, and every answer's
+ * x-chute-instance is counted.
+ */
+async function externalHarness(gw: { url: string; secret: string; bucket: string }): Promise<Harness> {
+  const { target: t, s3 } = await target();
+  const instances = new Map<string, number>();
+  const fetchApi = apiFetch(() => gw.url);
+  const unreachable = (): never => {
+    throw new Error(EXTERNAL_REASON);
+  };
+  return {
+    target: t,
+    s3,
+    bucket: gw.bucket,
+    get gateway(): Gateway {
+      return unreachable();
+    },
+    url: gw.url,
+    get clock(): { offset: number } {
+      return unreachable();
+    },
+    token: (user, role = 'uploader') => mintToken({ user, role, secret: gw.secret }),
+    async api(path, init) {
+      const res = await fetchApi(path, init);
+      const by = res.headers.get('x-chute-instance');
+      if (by !== null) instances.set(by, (instances.get(by) ?? 0) + 1);
+      return res;
+    },
+    restart: async () => unreachable(),
+    internals: EXTERNAL_REASON,
+    instances,
+    close: releaseTarget,
+  };
 }
 
 async function emptyAndDeleteBucket(s3: S3Client, bucket: string): Promise<void> {

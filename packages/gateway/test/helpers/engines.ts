@@ -6,7 +6,8 @@ import { randomBase62 } from '../../src/domain/ids.ts';
 
 /** A database for one test file: a URL, open options, and how to throw it away. */
 export interface Engine {
-  name: 'sqlite' | 'postgres';
+  /** external: the database of a gateway running elsewhere (helpers/e2e.ts EXTERNAL), not ours to open. */
+  name: 'sqlite' | 'postgres' | 'external';
   url: string;
   options: { schema?: string };
   /** Set when this engine cannot run here (only ever outside CI). */
@@ -25,6 +26,11 @@ export function sqliteEngine(): Engine {
     options: {},
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** For suites run against a gateway running elsewhere: there is no database of ours. */
+export function externalEngine(): Engine {
+  return { name: 'external', url: '', options: {}, cleanup: async () => {} };
 }
 
 /**

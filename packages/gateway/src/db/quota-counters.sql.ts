@@ -1,0 +1,280 @@
+/**
+ * PostgreSQL's quota usage, kept in one counter row per user (migration 6) instead of being
+ * aggregated from a day of the user's uploads on every grant batch, which cost a scan that grew
+ * with how much the user uploads in a day (the covering index did not help once rows were new
+ * and not yet all-visible). The figures stay exactly those quota.ts defines (`readUsages` stays
+ * the definition, and a test compares the two after every step of a random walk).
+ *
+ * Each window is a count over the user's rows beyond a watermark:
+ *   recent  = rows with created_at > recent_from                              (the minute's grants)
+ *   bytes   = declared_size of rows with created_at > bytes_from, not released (the day's bytes)
+ *   pending = rows in state granted with expires_at > pending_from            (uploads in progress)
+ * Every write to `uploads` keeps that true by itself, through triggers (an INSERT adds the new
+ * rows, an UPDATE the difference, a DELETE takes its rows away), each against the watermarks of
+ * the moment under the counter row's lock. Reading usage at `now` first moves the watermarks up
+ * to now − 1 min, now − 24 h and now, taking away what the rows between the old and the new
+ * watermark counted: only the rows that left a window since the last read, found by index.
+ * Watermarks never move back: an instance whose clock is behind another's reads the windows as
+ * of the latest clock any instance read at (a step back of the clock does not bring old grants
+ * back into a window).
+ *
+ * The counter row is also the lock: chute_quota_read takes the batch's users' rows FOR UPDATE,
+ * in user order (so two batches sharing users wait instead of deadlocking), and then reads in a
+ * statement of its own — a VOLATILE function's statements each take a fresh snapshot under READ
+ * COMMITTED, so it sees every grant and transition committed before it got the locks.
+ */
+import { DAY, MINUTE } from './quota.ts';
+
+/** Below any epoch-ms time: a new user's windows start empty and count every row. */
+const ORIGIN = '-9007199254740991';
+
+export const QUOTA_COUNTERS = `
+CREATE TABLE quota_usage (
+  user_id      TEXT PRIMARY KEY,
+  recent_from  BIGINT NOT NULL DEFAULT ${ORIGIN},
+  recent       BIGINT NOT NULL DEFAULT 0,
+  bytes_from   BIGINT NOT NULL DEFAULT ${ORIGIN},
+  bytes        BIGINT NOT NULL DEFAULT 0,
+  pending_from BIGINT NOT NULL DEFAULT ${ORIGIN},
+  pending      BIGINT NOT NULL DEFAULT 0
+);
+
+-- the pending window: a user's granted rows by deadline (the rows leaving it, the first to expire)
+CREATE INDEX uploads_user_pending ON uploads (user_id, expires_at) WHERE state = 'granted';
+
+-- Whose declared bytes count against the day (quota.ts: all but rejected, expired, withdrawn).
+CREATE FUNCTION chute_quota_counts_bytes(state TEXT) RETURNS BOOLEAN
+  LANGUAGE sql IMMUTABLE AS $$ SELECT state NOT IN ('rejected', 'expired', 'withdrawn') $$;
+
+-- Upgrade: every user with uploads gets their row, counted at the database's clock.
+INSERT INTO quota_usage (user_id, recent_from, recent, bytes_from, bytes, pending_from, pending)
+SELECT u.user_id,
+       t.now - ${MINUTE}, count(*) FILTER (WHERE u.created_at > t.now - ${MINUTE}),
+       t.now - ${DAY}, coalesce(sum(u.declared_size) FILTER (WHERE u.created_at > t.now - ${DAY}
+                                   AND chute_quota_counts_bytes(u.state)), 0),
+       t.now, count(*) FILTER (WHERE u.state = 'granted' AND u.expires_at > t.now)
+FROM uploads u, (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT AS now) t
+GROUP BY u.user_id, t.now;
+
+-- Locks the users' rows (made if new), moves their windows to p_now, returns their usage.
+-- p_users: a JSON array of user ids.
+CREATE FUNCTION chute_quota_read(p_users TEXT, p_now BIGINT)
+RETURNS TABLE (user_id TEXT, recent BIGINT, recent_oldest BIGINT, pending BIGINT,
+               pending_first_expiry BIGINT, bytes BIGINT, bytes_oldest BIGINT)
+LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+DECLARE
+  v_users TEXT[];
+BEGIN
+  SELECT array_agg(DISTINCT x ORDER BY x) INTO v_users FROM json_array_elements_text(p_users::json) x;
+  INSERT INTO quota_usage (user_id) SELECT x FROM unnest(v_users) x ORDER BY x ON CONFLICT DO NOTHING;
+  PERFORM 1 FROM quota_usage q WHERE q.user_id = ANY (v_users) ORDER BY q.user_id FOR UPDATE;
+  -- A statement of its own, after the locks: its snapshot has every commit made before them.
+  UPDATE quota_usage q SET
+    recent = q.recent - (SELECT count(*) FROM uploads u WHERE u.user_id = q.user_id
+                           AND u.created_at > q.recent_from AND u.created_at <= p_now - ${MINUTE}),
+    recent_from = greatest(q.recent_from, p_now - ${MINUTE}),
+    bytes = q.bytes - (SELECT coalesce(sum(u.declared_size), 0) FROM uploads u WHERE u.user_id = q.user_id
+                         AND u.created_at > q.bytes_from AND u.created_at <= p_now - ${DAY}
+                         AND chute_quota_counts_bytes(u.state)),
+    bytes_from = greatest(q.bytes_from, p_now - ${DAY}),
+    pending = q.pending - (SELECT count(*) FROM uploads u WHERE u.user_id = q.user_id AND u.state = 'granted'
+                             AND u.expires_at > q.pending_from AND u.expires_at <= p_now),
+    pending_from = greatest(q.pending_from, p_now)
+  WHERE q.user_id = ANY (v_users)
+    AND (q.recent_from < p_now - ${MINUTE} OR q.bytes_from < p_now - ${DAY} OR q.pending_from < p_now);
+  -- The oldest entry of each window (for Retry-After): one index probe each.
+  RETURN QUERY
+  SELECT q.user_id, q.recent,
+         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = q.user_id AND u.created_at > q.recent_from),
+         q.pending,
+         (SELECT min(u.expires_at) FROM uploads u WHERE u.user_id = q.user_id AND u.state = 'granted'
+            AND u.expires_at > q.pending_from),
+         q.bytes,
+         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = q.user_id AND u.created_at > q.bytes_from
+            AND chute_quota_counts_bytes(u.state))
+  FROM quota_usage q WHERE q.user_id = ANY (v_users);
+END $$;
+
+-- A whole group-commit batch of grants in one statement, so in one round trip and its own
+-- transaction (grant-batch.ts). Returns {"usage": {user: usage before the batch}, "admitted": [n…]}.
+-- 1. Lock the users' counter rows in user order (made if new).
+-- 2. In a statement of its own (fresh snapshot, after the locks): their usage with the windows
+--    moved to p_now, as chute_quota_read computes it, not written yet.
+-- 3. Admit each grant in order as quota.ts enforceQuota does (the caller replays the decisions
+--    with enforceQuota itself, and refuses with its error); for the users refused, the oldest
+--    entry of each window (Retry-After), read before this batch's rows exist.
+-- 4. Insert the admitted grants and their audit rows, and write each counter row once: moved
+--    windows plus what the new rows count in them (what the INSERT trigger would add, which a
+--    transaction-local setting tells it not to: one row version per user and batch, not two).
+CREATE FUNCTION chute_grant_batch(p_batch TEXT, p_now BIGINT) RETURNS TEXT
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  v_batch JSONB := p_batch::jsonb;
+  v_users TEXT[];
+  v_start JSONB;
+  v_used JSONB;
+  v_add JSONB := '{}';
+  v_admitted INT[] := '{}';
+  v_refused TEXT[] := '{}';
+  r RECORD;
+  u JSONB;
+  a JSONB;
+BEGIN
+  SELECT array_agg(DISTINCT x ORDER BY x) INTO v_users FROM jsonb_array_elements_text(v_batch -> 'users') x;
+  INSERT INTO quota_usage (user_id) SELECT x FROM unnest(v_users) x ORDER BY x ON CONFLICT DO NOTHING;
+  PERFORM 1 FROM quota_usage q WHERE q.user_id = ANY (v_users) ORDER BY q.user_id FOR UPDATE;
+
+  -- Planned on each call (EXECUTE): a plan cached while the tables were small counted the pending
+  -- edge through uploads_state_completed, every granted row of every user, so a batch's cost grew
+  -- with the table. So are the refusals' probes below; the other statements keep cached plans.
+  EXECUTE $q$
+  SELECT jsonb_object_agg(w.user_id, jsonb_build_object(
+           'recent', w.recent - (SELECT count(*) FROM uploads u WHERE u.user_id = w.user_id
+                                   AND u.created_at > w.old_rf AND u.created_at <= w.rf),
+           'bytes', w.bytes - (SELECT coalesce(sum(u.declared_size), 0) FROM uploads u WHERE u.user_id = w.user_id
+                                 AND u.created_at > w.old_bf AND u.created_at <= w.bf AND chute_quota_counts_bytes(u.state)),
+           'pending', w.pending - (SELECT count(*) FROM uploads u WHERE u.user_id = w.user_id AND u.state = 'granted'
+                                     AND u.expires_at > w.old_pf AND u.expires_at <= w.pf),
+           'rf', w.rf, 'bf', w.bf, 'pf', w.pf,
+           'recentOldest', NULL, 'pendingFirstExpiry', NULL, 'bytesOldest', NULL))
+  FROM (SELECT q.user_id, q.recent, q.bytes, q.pending,
+               q.recent_from AS old_rf, greatest(q.recent_from, $2 - ${MINUTE}) AS rf,
+               q.bytes_from AS old_bf, greatest(q.bytes_from, $2 - ${DAY}) AS bf,
+               q.pending_from AS old_pf, greatest(q.pending_from, $2) AS pf
+        FROM quota_usage q WHERE q.user_id = ANY ($1)) w
+  $q$ INTO v_start USING v_users, p_now;
+
+  v_used := v_start;
+  FOR r IN SELECT * FROM jsonb_to_recordset(v_batch -> 'grants')
+      AS x(n INT, user_id TEXT, declared_size NUMERIC, expires_at BIGINT,
+           grants_per_minute NUMERIC, pending_grants NUMERIC, bytes_per_day NUMERIC) ORDER BY n LOOP
+    u := v_used -> r.user_id;
+    IF (u ->> 'recent')::numeric >= r.grants_per_minute
+       OR (u ->> 'pending')::numeric >= r.pending_grants
+       OR (u ->> 'bytes')::numeric + r.declared_size > r.bytes_per_day THEN
+      v_refused := v_refused || r.user_id;
+      CONTINUE;
+    END IF;
+    v_admitted := v_admitted || r.n;
+    -- As enforceQuota's caller charges it (chargeUsage)…
+    v_used := jsonb_set(v_used, ARRAY[r.user_id], u || jsonb_build_object(
+      'recent', (u ->> 'recent')::numeric + 1,
+      'pending', (u ->> 'pending')::numeric + CASE WHEN r.expires_at > p_now THEN 1 ELSE 0 END,
+      'bytes', (u ->> 'bytes')::numeric + r.declared_size));
+    -- …and as the new row counts in the windows (created_at = p_now), as the INSERT trigger would.
+    a := coalesce(v_add -> r.user_id, '{"recent": 0, "bytes": 0, "pending": 0}');
+    v_add := v_add || jsonb_build_object(r.user_id, jsonb_build_object(
+      'recent', (a ->> 'recent')::bigint + CASE WHEN p_now > (u ->> 'rf')::bigint THEN 1 ELSE 0 END,
+      'bytes', (a ->> 'bytes')::numeric + CASE WHEN p_now > (u ->> 'bf')::bigint THEN r.declared_size ELSE 0 END,
+      'pending', (a ->> 'pending')::bigint + CASE WHEN r.expires_at > (u ->> 'pf')::bigint THEN 1 ELSE 0 END));
+  END LOOP;
+
+  FOR r IN EXECUTE $q$
+       SELECT x AS user_id,
+         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
+            AND u.created_at > ($1 -> x ->> 'rf')::bigint) AS recent_oldest,
+         (SELECT min(u.expires_at) FROM uploads u WHERE u.user_id = x AND u.state = 'granted'
+            AND u.expires_at > ($1 -> x ->> 'pf')::bigint) AS pending_first_expiry,
+         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
+            AND u.created_at > ($1 -> x ->> 'bf')::bigint AND chute_quota_counts_bytes(u.state)) AS bytes_oldest
+       FROM (SELECT DISTINCT x FROM unnest($2) x) d
+     $q$ USING v_start, v_refused LOOP
+    v_start := jsonb_set(v_start, ARRAY[r.user_id], (v_start -> r.user_id) || jsonb_build_object(
+      'recentOldest', r.recent_oldest, 'pendingFirstExpiry', r.pending_first_expiry, 'bytesOldest', r.bytes_oldest));
+  END LOOP;
+
+  PERFORM set_config('chute.quota_counted', 'on', true);
+  INSERT INTO uploads (id, user_id, route, rule_hash, state, method, incoming_key, filename, declared_type,
+                       declared_size, checksum, created_at, expires_at, updated_at, multipart_id, part_size)
+  SELECT x.id, x.user_id, x.route, x.rule_hash, 'granted', x.method, x.incoming_key, x.filename, x.declared_type,
+         x.declared_size, x.checksum, p_now, x.expires_at, p_now, x.multipart_id, x.part_size
+  FROM jsonb_to_recordset(v_batch -> 'grants')
+    AS x(n INT, id TEXT, user_id TEXT, route TEXT, rule_hash TEXT, method TEXT, incoming_key TEXT, filename TEXT,
+         declared_type TEXT, declared_size BIGINT, checksum TEXT, expires_at BIGINT, multipart_id TEXT, part_size BIGINT)
+  WHERE x.n = ANY (v_admitted) ORDER BY x.n;
+  PERFORM set_config('chute.quota_counted', 'off', true);
+  INSERT INTO audit (id, upload_id, at, actor, actor_role, action, from_state, to_state, request_id, detail)
+  SELECT x.audit_id, x.id, p_now, x.actor, x.actor_role, 'granted', NULL, 'granted', x.request_id, x.detail
+  FROM jsonb_to_recordset(v_batch -> 'grants')
+    AS x(n INT, audit_id TEXT, id TEXT, actor TEXT, actor_role TEXT, request_id TEXT, detail TEXT)
+  WHERE x.n = ANY (v_admitted);
+
+  UPDATE quota_usage q SET
+    recent_from = (v_start -> q.user_id ->> 'rf')::bigint,
+    recent = (v_start -> q.user_id ->> 'recent')::bigint + coalesce((v_add -> q.user_id ->> 'recent')::bigint, 0),
+    bytes_from = (v_start -> q.user_id ->> 'bf')::bigint,
+    bytes = (v_start -> q.user_id ->> 'bytes')::bigint + coalesce((v_add -> q.user_id ->> 'bytes')::bigint, 0),
+    pending_from = (v_start -> q.user_id ->> 'pf')::bigint,
+    pending = (v_start -> q.user_id ->> 'pending')::bigint + coalesce((v_add -> q.user_id ->> 'pending')::bigint, 0)
+  WHERE q.user_id = ANY (v_users);
+  RETURN jsonb_build_object('usage', v_start, 'admitted', to_jsonb(v_admitted))::text;
+END $$;
+
+-- New rows, one UPDATE per statement.
+CREATE FUNCTION chute_quota_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- chute_grant_batch counts its own rows (in the same write as its windows' move).
+  IF current_setting('chute.quota_counted', true) = 'on' THEN RETURN NULL; END IF;
+  INSERT INTO quota_usage (user_id) SELECT DISTINCT n.user_id FROM new_rows n ORDER BY 1 ON CONFLICT DO NOTHING;
+  UPDATE quota_usage q SET
+    recent = q.recent + (SELECT count(*) FROM new_rows n WHERE n.user_id = q.user_id
+                           AND n.created_at > q.recent_from),
+    bytes = q.bytes + (SELECT coalesce(sum(n.declared_size), 0) FROM new_rows n WHERE n.user_id = q.user_id
+                         AND n.created_at > q.bytes_from AND chute_quota_counts_bytes(n.state)),
+    pending = q.pending + (SELECT count(*) FROM new_rows n WHERE n.user_id = q.user_id
+                             AND n.state = 'granted' AND n.expires_at > q.pending_from)
+  WHERE q.user_id IN (SELECT n.user_id FROM new_rows n);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER uploads_quota_insert AFTER INSERT ON uploads REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION chute_quota_inserted();
+
+-- A changed or deleted row: what it counted goes, what it counts now comes (transitions are one
+-- row each). Each side is judged against the watermarks read under the row lock, so a window
+-- that moved past the row meanwhile is never charged for it twice.
+CREATE FUNCTION chute_quota_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.user_id = NEW.user_id THEN
+    UPDATE quota_usage q SET
+      recent = q.recent + (NEW.created_at > q.recent_from)::int - (OLD.created_at > q.recent_from)::int,
+      bytes = q.bytes
+        + CASE WHEN NEW.created_at > q.bytes_from AND chute_quota_counts_bytes(NEW.state) THEN NEW.declared_size ELSE 0 END
+        - CASE WHEN OLD.created_at > q.bytes_from AND chute_quota_counts_bytes(OLD.state) THEN OLD.declared_size ELSE 0 END,
+      pending = q.pending + (NEW.state = 'granted' AND NEW.expires_at > q.pending_from)::int
+                          - (OLD.state = 'granted' AND OLD.expires_at > q.pending_from)::int
+    WHERE q.user_id = NEW.user_id;
+    RETURN NULL;
+  END IF;
+  UPDATE quota_usage q SET
+    recent = q.recent - (OLD.created_at > q.recent_from)::int,
+    bytes = q.bytes - CASE WHEN OLD.created_at > q.bytes_from AND chute_quota_counts_bytes(OLD.state)
+                          THEN OLD.declared_size ELSE 0 END,
+    pending = q.pending - (OLD.state = 'granted' AND OLD.expires_at > q.pending_from)::int
+  WHERE q.user_id = OLD.user_id;
+  IF TG_OP = 'UPDATE' THEN
+    INSERT INTO quota_usage (user_id) VALUES (NEW.user_id) ON CONFLICT DO NOTHING;
+    UPDATE quota_usage q SET
+      recent = q.recent + (NEW.created_at > q.recent_from)::int,
+      bytes = q.bytes + CASE WHEN NEW.created_at > q.bytes_from AND chute_quota_counts_bytes(NEW.state)
+                            THEN NEW.declared_size ELSE 0 END,
+      pending = q.pending + (NEW.state = 'granted' AND NEW.expires_at > q.pending_from)::int
+    WHERE q.user_id = NEW.user_id;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER uploads_quota_update AFTER UPDATE OF user_id, state, declared_size, created_at, expires_at ON uploads
+  FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.state IS DISTINCT FROM NEW.state
+    OR OLD.declared_size IS DISTINCT FROM NEW.declared_size OR OLD.created_at IS DISTINCT FROM NEW.created_at
+    OR OLD.expires_at IS DISTINCT FROM NEW.expires_at)
+  EXECUTE FUNCTION chute_quota_changed();
+CREATE TRIGGER uploads_quota_delete AFTER DELETE ON uploads FOR EACH ROW EXECUTE FUNCTION chute_quota_changed();
+
+CREATE FUNCTION chute_quota_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM quota_usage;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER uploads_quota_truncate AFTER TRUNCATE ON uploads
+  FOR EACH STATEMENT EXECUTE FUNCTION chute_quota_truncated();
+`;

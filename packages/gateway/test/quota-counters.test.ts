@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  type Driver,
+  MIGRATIONS,
+  migrate,
+  openDriver,
+  type QuotaLimits,
+  Repo,
+  type UploadState,
+} from '../src/db/index.ts';
+import { DAY, MINUTE, readUsages } from '../src/db/quota.ts';
+import { usageSource } from '../src/db/usage.ts';
+import { type Engine, postgresEngine } from './helpers/engines.ts';
+import { newGrant } from './helpers/grants.ts';
+
+/**
+ * PostgreSQL keeps quota usage in counter rows (quota-counters.sql.ts) that triggers keep up to
+ * date and a grant batch moves to its clock; the quota query (quota.ts readUsages) stays the
+ * definition. These tests compare the two: after every step of a random walk of grants,
+ * transitions (size changes among them) and clock jumps; after concurrent grants and
+ * transitions from two instances; after upgrading a database that had rows before the counters
+ * existed (the backfill). Bad inputs tried: the clock stepping back (the windows do not move
+ * back), rows changed behind the gateway's back (a direct UPDATE of user_id, created_at and
+ * expires_at, a DELETE, a TRUNCATE).
+ */
+
+const engine: Engine = await postgresEngine();
+const LOOSE: QuotaLimits = { pendingGrants: 1e9, bytesPerDay: 1e15, grantsPerMinute: 1e9 };
+
+const MOVES: Record<UploadState, UploadState[]> = {
+  granted: ['uploaded', 'expired', 'rejected'],
+  uploaded: ['granted', 'pending_review', 'verified', 'rejected'],
+  pending_review: ['approved', 'rejected', 'withdrawn'],
+  verified: [],
+  approved: [],
+  rejected: [],
+  expired: [],
+  withdrawn: [],
+};
+
+/** Deterministic, so a failure can be replayed: mulberry32. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The counters' figures at `now` (moving the windows there), as a grant batch reads them. */
+async function counted(driver: Driver, users: string[], now: number) {
+  return driver.transaction((tx) => usageSource(driver).read(tx, users, now));
+}
+
+async function assertAgree(driver: Driver, users: string[], now: number, where: string) {
+  const [fromCounters, fromRows] = [await counted(driver, users, now), await readUsages(driver, users, now)];
+  for (const u of users) assert.deepEqual(fromCounters.get(u), fromRows.get(u), `${where}, user ${u}`);
+}
+
+describe('quota counters on postgres', { skip: engine.skip }, () => {
+  let driver: Driver;
+  before(async () => {
+    driver = await openDriver(engine.url, engine.options);
+  });
+  after(async () => {
+    await driver?.close();
+    await engine.cleanup();
+  });
+
+  test('the counters agree with the quota query through 400 random grants, transitions and clock jumps', async () => {
+    let now = Date.UTC(2026, 10, 21, 12);
+    const repo = await Repo.open(engine.url, { ...engine.options, clock: () => now });
+    try {
+      const random = rng(20261203);
+      const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+      const users = ['walk-ana', 'walk-bo', 'walk-cy'];
+      const uploads: { id: string; state: UploadState }[] = [];
+      for (let step = 0; step < 400; step++) {
+        const r = random();
+        if (r < 0.45) {
+          const user = pick(users);
+          const g = newGrant(
+            user,
+            {
+              declaredSize: 1 + Math.floor(random() * 5000),
+              expiresAt: now + pick([60_000, 600_000, DAY]),
+            },
+            now,
+          );
+          await repo.grants.insert(g, LOOSE);
+          uploads.push({ id: g.id, state: 'granted' });
+        } else if (r < 0.8 && uploads.length > 0) {
+          const u = pick(uploads);
+          const to = MOVES[u.state].length > 0 ? pick(MOVES[u.state]) : undefined;
+          if (to !== undefined) {
+            // Now and then the size is corrected on the way (as a multipart completion does).
+            const fields = random() < 0.2 ? { declaredSize: 1 + Math.floor(random() * 5000) } : undefined;
+            assert.ok(
+              await repo.uploads.transition(u.id, [u.state], to, fields && { fields }),
+              `${u.state} → ${to}`,
+            );
+            u.state = to;
+          }
+        } else {
+          now += pick([1, 250, 5_000, 30_000, MINUTE, 10 * MINUTE, 3 * 3_600_000, DAY / 2]);
+        }
+        await assertAgree(driver, users, now, `step ${step}`);
+      }
+    } finally {
+      await repo.close();
+    }
+  });
+
+  test('concurrent grants and transitions from two instances leave the counters exact', async () => {
+    const now = Date.now();
+    const [a, b] = await Promise.all([
+      Repo.open(engine.url, engine.options),
+      Repo.open(engine.url, engine.options),
+    ]);
+    try {
+      const users = ['conc-1', 'conc-2', 'conc-3'];
+      const first = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          (i % 2 ? a : b).grants.insert(newGrant(users[i % 3]!, { declaredSize: 100 + i }, now), LOOSE),
+        ),
+      );
+      // Grants of the same users race transitions of their earlier grants, on both instances.
+      await Promise.all([
+        ...first.map((u, i) =>
+          (i % 2 ? b : a).uploads.transition(u.id, ['granted'], i % 3 === 0 ? 'rejected' : 'uploaded'),
+        ),
+        ...Array.from({ length: 60 }, (_, i) =>
+          (i % 2 ? a : b).grants.insert(newGrant(users[i % 3]!, { declaredSize: 7 }, now), LOOSE),
+        ),
+      ]);
+      await assertAgree(driver, users, Date.now(), 'after the race');
+      const usage = await readUsages(driver, users, Date.now());
+      assert.equal(
+        users.reduce((s, u) => s + usage.get(u)!.pending, 0),
+        60,
+        'the 60 later grants are pending',
+      );
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('the clock stepping back does not move the windows back: usage stays as of the latest clock', async () => {
+    let now = Date.UTC(2026, 10, 22, 12);
+    const repo = await Repo.open(engine.url, { ...engine.options, clock: () => now });
+    try {
+      const user = 'clock-back';
+      for (let i = 0; i < 3; i++) await repo.grants.insert(newGrant(user, {}, now), LOOSE);
+      const latest = now + 2 * MINUTE;
+      assert.equal((await counted(driver, [user], latest)).get(user)!.recent, 0);
+      now += 30_000; // the definition would count the 3 grants again here; the counters do not
+      const back = (await counted(driver, [user], now)).get(user)!;
+      assert.deepEqual(back, (await readUsages(driver, [user], latest)).get(user));
+      // A grant made at the earlier clock still counts where the latest clock's windows reach.
+      await repo.grants.insert(newGrant(user, { expiresAt: now + 10 * MINUTE }, now), LOOSE);
+      await assertAgree(driver, [user], latest, 'after a grant at the earlier clock');
+    } finally {
+      await repo.close();
+    }
+  });
+
+  test('rows changed behind the gateway: UPDATE of user, times, state; DELETE', async () => {
+    const now = Date.now();
+    const repo = await Repo.open(engine.url, engine.options);
+    try {
+      const users = ['raw-a', 'raw-b'];
+      const made = [];
+      for (let i = 0; i < 7; i++)
+        made.push(
+          await repo.grants.insert(newGrant(users[i % 2]!, { declaredSize: 10 * (i + 1) }, now), LOOSE),
+        );
+      await driver.run('UPDATE uploads SET user_id = ? WHERE id = ?', ['raw-b', made[0]!.id]);
+      await driver.run('UPDATE uploads SET created_at = ? WHERE id = ?', [now - 2 * MINUTE, made[1]!.id]);
+      // Out of the day altogether (a grant lives at most a day, so its deadline goes back too).
+      await driver.run('UPDATE uploads SET created_at = ?, expires_at = ? WHERE id = ?', [
+        now - DAY - 1,
+        now - DAY + 1000,
+        made[6]!.id,
+      ]);
+      await driver.run('UPDATE uploads SET expires_at = ? WHERE id = ?', [now - 1, made[2]!.id]);
+      await driver.run("UPDATE uploads SET state = 'rejected' WHERE id = ?", [made[3]!.id]);
+      await driver.run('DELETE FROM uploads WHERE id = ?', [made[4]!.id]);
+      await assertAgree(driver, users, now, 'after the direct writes');
+      // A user the direct writes introduced (no counter row yet): made on the UPDATE.
+      await driver.run('UPDATE uploads SET user_id = ? WHERE id = ?', ['raw-new', made[5]!.id]);
+      await assertAgree(driver, [...users, 'raw-new'], now, 'after moving a row to a new user');
+    } finally {
+      await repo.close();
+    }
+  });
+
+  test('upgrading a database with uploads: migration 6 backfills each user from their rows', async () => {
+    const schema = `${engine.options.schema}_up`;
+    await driver.exec(`CREATE SCHEMA ${schema}`);
+    const old = await openDriver(engine.url, { schema });
+    try {
+      await migrate(
+        old,
+        MIGRATIONS.filter((m) => m.version <= 5),
+      );
+      const t = Date.now();
+      // Rows an older gateway wrote: inside and outside each window, in every state that matters.
+      const rows: [string, UploadState, number, number, number][] = [
+        ['old-a', 'granted', t - 10_000, t + 600_000, 100], // recent, pending, bytes
+        ['old-a', 'granted', t - 2 * MINUTE, t - 1, 200], // expired unswept: bytes only
+        ['old-a', 'rejected', t - 5 * MINUTE, t + 600_000, 400], // released, out of the minute: counts nowhere
+        ['old-a', 'verified', t - DAY - 5, t - DAY + 1000, 800], // out of the day
+        ['old-b', 'verified', t - 3 * 3_600_000, t, 1600],
+        ['old-b', 'granted', t - 1000, t + DAY - 1000, 3200],
+      ];
+      let n = 0;
+      for (const [user, state, created, expires, size] of rows) {
+        await old.run(
+          `INSERT INTO uploads (id, user_id, route, state, method, incoming_key, filename, declared_type,
+             declared_size, created_at, expires_at, updated_at) VALUES (?, ?, 'logo', ?, 'post', ?, 'a.png', 'image/png', ?, ?, ?, ?)`,
+          [
+            `up_upgrade${String(n++).padStart(12, '0')}`,
+            user,
+            state,
+            `incoming/${user}/${n}`,
+            size,
+            created,
+            expires,
+            created,
+          ],
+        );
+      }
+      await old.run("INSERT INTO quota_locks (user_id, touched_at) VALUES ('old-a', 1)");
+      assert.deepEqual(await migrate(old), [6]);
+      const tables = await old.all<{ name: string }>(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_name LIKE 'quota%'",
+        [schema],
+      );
+      assert.deepEqual(
+        tables.map((r) => r.name),
+        ['quota_usage'],
+        'quota_locks is gone',
+      );
+      const now = Date.now();
+      await assertAgree(old, ['old-a', 'old-b'], now, 'after the upgrade');
+      const a = (await readUsages(old, ['old-a'], now)).get('old-a')!;
+      assert.deepEqual([a.recent, a.pending, a.bytes], [1, 1, 300]);
+    } finally {
+      await old.close();
+      await driver.exec(`DROP SCHEMA ${schema} CASCADE`);
+    }
+  });
+
+  test('TRUNCATE of uploads empties the counters with it', async () => {
+    const now = Date.now();
+    const repo = await Repo.open(engine.url, engine.options);
+    try {
+      await repo.grants.insert(newGrant('trunc', {}, now), LOOSE);
+      await driver.exec('TRUNCATE uploads CASCADE');
+      await assertAgree(driver, ['trunc'], now, 'after TRUNCATE');
+      assert.equal((await counted(driver, ['trunc'], now)).get('trunc')!.pending, 0);
+    } finally {
+      await repo.close();
+    }
+  });
+});
