@@ -49,11 +49,13 @@ function fails(code: GatewayErrorCode, challenge?: RegExp) {
   };
 }
 
-test('a valid HS256 token → the user, role uploader by default', async () => {
-  assert.deepEqual(await hs.authenticate(bearer(await mint())), {
+test('a valid HS256 token → the user, role uploader by default, and when the token ends', async () => {
+  const now = Date.now();
+  assert.deepEqual(await hs.authenticate(bearer(await mint({ now, ttl: 600 }))), {
     userId: 'alice',
     role: 'uploader',
     via: 'jwt',
+    expiresAt: (Math.floor(now / 1000) + 600) * 1000,
   });
 });
 
@@ -220,11 +222,10 @@ describe('JWKS', () => {
 
   test('an ES256 token verified with the key set from a JWKS URL', async () => {
     const auth = authFor({ jwt: { jwksUrl: url, issuer: 'https://idp.example', rolesClaim: 'groups' } });
-    assert.deepEqual(await auth.authenticate(bearer(await sign(keys.privateKey))), {
-      userId: 'carol',
-      role: 'reviewer',
-      via: 'jwt',
-    });
+    const { expiresAt, ...principal } = await auth.authenticate(bearer(await sign(keys.privateKey)));
+    assert.deepEqual(principal, { userId: 'carol', role: 'reviewer', via: 'jwt' });
+    // setExpirationTime('5m'): the token's exp, in ms.
+    assert.ok(Math.abs(expiresAt! - (Date.now() + 300_000)) < 5000, String(expiresAt));
     assert.ok(requests >= 1);
   });
 
