@@ -20,14 +20,17 @@ import { type BodyRate, SocketBody } from './socket-body.ts';
  * ("assume absence of body … return HPE_PAUSED_UPGRADE"), which Node turns back into an
  * ordinary return after the head. The connection then hands the next Content-Length bytes to
  * the SocketBody, from a buffer of its own, and gives the parser what follows (keep-alive,
- * pipelining). Everything else — small bodies, chunked and aws-chunked framing, errors,
+ * pipelining). Everything else — small and Transfer-Encoding: chunked bodies, errors,
  * timeouts, the answer — stays node:http's.
  *
- * It relies on three Node internals, all checked when a connection opens (none → that
- * connection is left to node:http as it is): net.Socket's kBuffer/kBufferCb/kBufferGen slots
- * (what `onread` sets; there is no public way to set them on a socket a server accepted), the
+ * It relies on Node 24 internals (the project pins Node 24), checked when a connection opens
+ * (one missing → that connection is left to node:http as it is): net.Socket's
+ * kBuffer/kBufferCb/kBufferGen slots (what `onread` sets; there is no public way to set them on
+ * a socket a server accepted; the generator is asked for the next buffer after every read), the
  * handle's `_consumed` flag (node:http then reads through 'data' instead of consuming the handle
- * in C++), and the parser's `onIncoming` / `execute`.
+ * in C++) and its readStart (wrapped, so nothing resumes reading into a buffer still in use),
+ * and the parser's `onIncoming` / `execute`. body-takeover.test.ts fails if any stops meaning
+ * that.
  */
 
 /** Bytes per socket read (libuv's suggested size, and node:http's). */
