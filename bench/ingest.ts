@@ -4,6 +4,8 @@
  *   PUT  through a presigned URL: chute s3 | a node:http server that discards the body (the
  *        ceiling of any node:http server) | s3rver (npm), and two diagnostic sinks that show what
  *        bounds a PUT: node:http + MD5 inline, node:http + 1 MiB writes + fdatasync;
+ *   PUT ×4  four PUTs at once into chute s3 (aggregate MB/s) | four MD5 streams at once, one
+ *        thread each, in this process (aggregate MB/s): what the helper pool can reach;
  *   POST the same bytes as a browser form into chute s3;
  *   GET  chute s3 | a node:http server streaming the same file to the socket;
  *   RSS  peak (VmHWM) of the chute s3 process over a PUT + GET + POST of each size (warm start);
@@ -19,6 +21,7 @@
  *   CHUTE_BENCH_MIB=1024        object size for the throughput rows (MiB)
  *   CHUTE_BENCH_RSS_MIB=100,1024  sizes whose peak RSS is reported (e.g. 100,1024,5120)
  *   CHUTE_BENCH_RUNS=3          interleaved rounds
+ *   CHUTE_BENCH_CONCURRENT=4    PUTs at once in the concurrent row (0 skips it)
  * Not a test: nothing here asserts; targets are printed next to the figures.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -38,6 +41,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { presignUrl, signPostPolicy } from '@chute/sigv4';
 
 const MiB = 1024 * 1024;
@@ -215,10 +219,11 @@ async function request(spec: {
   headers?: Record<string, string>;
   head?: string;
   tail?: string;
+  noSync?: boolean;
 }): Promise<number> {
   // Each measurement starts with no writeback left over from the one before: s3rver does not
   // fsync, and flushing its 1 GiB of dirty pages would otherwise steal the next run's CPU.
-  spawnSync('sync');
+  if (!spec.noSync) spawnSync('sync');
   const proc = spawn(process.execPath, [SELF, '--client', JSON.stringify({ headers: {}, ...spec })], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -241,6 +246,24 @@ const presign = (endpoint: string, method: string, p: string, creds = CREDS) =>
 const put = (url: string, size: number) =>
   request({ method: 'PUT', url, size, headers: { 'content-length': String(size) } });
 const get = (url: string) => request({ method: 'GET', url, size: 0 });
+
+/** `n` PUTs of `size` bytes at once, from `n` client processes: aggregate MB/s, wall clock. */
+async function putConcurrent(endpoint: string, n: number, size: number): Promise<number> {
+  spawnSync('sync');
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      request({
+        method: 'PUT',
+        url: presign(endpoint, 'PUT', `/bench/many-${i}`),
+        size,
+        headers: { 'content-length': String(size) },
+        noSync: true,
+      }),
+    ),
+  );
+  return (n * size) / 1e6 / ((performance.now() - t0) / 1000);
+}
 
 /** A browser-shaped form (the signed policy's fields, then the `file` part) of `size` bytes. */
 function postForm(endpoint: string, size: number): Promise<number> {
@@ -290,6 +313,35 @@ function md5Rate(size: number): number {
   return (n * MiB) / 1e6 / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * The aggregate MD5 rate of `n` streams hashed at once, one worker thread each (`size` bytes
+ * each): the peer of `n` PUTs at once, whose MD5s the store's helper pool computes.
+ */
+async function md5Parallel(n: number, size: number): Promise<number> {
+  const src = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { createHash } = require('node:crypto');
+    const chunk = Buffer.alloc(${MiB}, 0x5a);
+    const h = createHash('md5');
+    for (let i = 0; i < 64; i++) h.update(chunk); // warm up
+    parentPort.postMessage('ready');
+    parentPort.once('message', () => {
+      for (let i = 0; i < workerData; i++) h.update(chunk);
+      h.digest();
+      parentPort.postMessage('done');
+    });`;
+  const workers = Array.from({ length: n }, () => new Worker(src, { eval: true, workerData: size / MiB }));
+  const once = (w: Worker) => new Promise((r) => w.once('message', r));
+  await Promise.all(workers.map(once));
+  const t0 = performance.now();
+  const done = workers.map(once);
+  for (const w of workers) w.postMessage('go');
+  await Promise.all(done);
+  const rate = (n * size) / 1e6 / ((performance.now() - t0) / 1000);
+  await Promise.all(workers.map((w) => w.terminate()));
+  return rate;
+}
+
 /** The disk's durable write rate: 1 MiB writes into a new file + fdatasync, as the store does. */
 async function diskRate(dir: string, size: number): Promise<number> {
   const file = path.join(dir, 'disk-probe');
@@ -320,6 +372,7 @@ async function main(): Promise<void> {
     .split(',')
     .map((s) => Number(s) * MiB);
   const RUNS = Number(process.env['CHUTE_BENCH_RUNS'] ?? 3);
+  const CONCURRENT = Number(process.env['CHUTE_BENCH_CONCURRENT'] ?? 4);
   const work = mkdtempSync(path.join(tmpdir(), 'chute-bench-'));
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : 'n/a');
@@ -416,6 +469,15 @@ async function main(): Promise<void> {
       const f = await postForm(store.url, SIZE);
       add('post', f);
       add('post/md5', f / md5);
+      if (CONCURRENT > 0) {
+        const md5n = await md5Parallel(CONCURRENT, SIZE);
+        add('md5n', md5n);
+        const pn = await putConcurrent(store.url, CONCURRENT, SIZE);
+        add('putn', pn);
+        add('putn/md5n', pn / md5n);
+        add('putn/put', pn / p);
+        log(`round ${i + 1}: ${CONCURRENT} MD5 streams ${fmt(md5n)}, ${CONCURRENT} PUTs at once ${fmt(pn)}`);
+      }
       log(
         `round ${i + 1}: md5 ${fmt(md5)} discard ${fmt(d)} PUT ${fmt(p)} (${ratio(p / md5)}) POST ${fmt(f)} s3rver ${fmt(r['s3rver']?.at(-1) ?? Number.NaN)}`,
       );
@@ -461,6 +523,14 @@ async function main(): Promise<void> {
       target: `≥ 0.75×MD5: ${ratio(m('put/md5'))}`,
       ok: m('put/md5') >= 0.75,
     });
+    if (CONCURRENT > 0) {
+      rows.push({ name: `MD5, ${CONCURRENT} streams at once (aggregate)`, value: fmt(m('md5n')) });
+      rows.push({
+        name: `PUT chute s3, ${CONCURRENT} at once (aggregate)`,
+        value: fmt(m('putn')),
+        target: `${ratio(m('putn/md5n'))} of ${CONCURRENT}×MD5, ${ratio(m('putn/put'))} of one PUT`,
+      });
+    }
     rows.push({ name: 'PUT s3rver', value: r['s3rver'] ? fmt(m('s3rver')) : 'failed' });
     rows.push({
       name: 'PUT chute / s3rver',

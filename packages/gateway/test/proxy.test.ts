@@ -7,7 +7,7 @@
 //   magic bytes) → 415; a wrong declared checksum → 400; someone else's upload id → 404 (an
 //   admin's too); a route without proxy → 405; over the per-instance in-flight cap → 503 +
 //   Retry-After; the client hanging up mid-body; sending again after complete → 409.
-// And: 200 MiB through with the process's peak RSS growth under 60 MiB (memory flat in size).
+// And: 200 MiB through with the process's peak RSS growth under 160 MiB (memory flat in size).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -278,11 +278,14 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       await stillUsable(g, bytes);
     });
 
-    test('200 MiB through: peak RSS growth under 60 MiB', async (t) => {
+    test('200 MiB through: peak RSS growth under 160 MiB', async (t) => {
       if (name === 'postgres') return t.skip('the engine plays no part: once is enough');
-      // With RGW in another process this process's peak RSS churns 55–100 MiB above its start
-      // whatever the size (measured: 200 and 600 MiB alike; arrayBuffers fall back to ~3 MiB
-      // between collections): garbage socket Buffers awaiting GC, not a body held in memory.
+      // This process's peak RSS churns 55–100 MiB above its start whatever the size (measured:
+      // 200 and 600 MiB alike; arrayBuffers fall back to ~3 MiB between collections): the
+      // gateway's node:http copies every socket read of the client's body into a new Buffer,
+      // which V8 frees only once ~64 MiB more has piled up — garbage awaiting GC, not a body held
+      // in memory (that would be 200 MiB and more). The embedded store used to force a collection
+      // every 4 MiB for the whole process, which hid it; it no longer does (store/body/takeover.ts).
       if (h.target.name === 'rgw') return t.skip('peak RSS is judged against the embedded store');
       if (skip()) return t.skip(skip() as string);
       const size = 200 * 2 ** 20;
@@ -306,7 +309,7 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
         clearInterval(timer);
       }
       const growth = (peak - base) / 2 ** 20;
-      assert.ok(growth < 60, `peak RSS grew ${growth.toFixed(1)} MiB`);
+      assert.ok(growth < 160, `peak RSS grew ${growth.toFixed(1)} MiB`);
     });
   });
 }

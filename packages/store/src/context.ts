@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { S3Error } from '@chute/errors';
 import type { AuthResult } from '@chute/sigv4';
 import type { Backend, BucketInfo, ReadHandle } from './backend/types.ts';
+import type { RequestBody } from './body/request-body.ts';
 import type { OperationName } from './classify.ts';
 import type { StoreConfig } from './config.ts';
 import { applyCors } from './cors-hook.ts';
@@ -14,6 +15,8 @@ export type LogFn = (line: Record<string, unknown>) => void;
 export class RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** The request's body: read it through this, never through `req` (see body/request-body.ts). */
+  readonly body: RequestBody;
   readonly requestId: string;
   readonly op: OperationName;
   readonly bucket: string | undefined;
@@ -31,6 +34,7 @@ export class RequestContext {
   constructor(init: {
     req: IncomingMessage;
     res: ServerResponse;
+    body: RequestBody;
     requestId: string;
     op: OperationName;
     bucket: string | undefined;
@@ -44,6 +48,7 @@ export class RequestContext {
   }) {
     this.req = init.req;
     this.res = init.res;
+    this.body = init.body;
     this.requestId = init.requestId;
     this.op = init.op;
     this.bucket = init.bucket;

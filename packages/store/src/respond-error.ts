@@ -39,7 +39,7 @@ export function respondError(ctx: RequestContext, err: unknown): void {
   if (s3.code === 'InvalidRange' && s3.details.ActualObjectSize !== undefined) {
     extra['content-range'] = `bytes */${s3.details.ActualObjectSize}`;
   }
-  if (!ctx.req.complete) {
+  if (!ctx.body.complete) {
     // The body was not read (refused before or during upload): don't reuse the connection.
     extra.connection = 'close';
   }

@@ -2,11 +2,19 @@ import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3Error } from '@chute/errors';
-import { drainOnClose, guardSlowClients, type SlowClientLimits, slowClientOptions } from '@chute/httpd';
+import {
+  drainOnClose,
+  guardSlowClients,
+  SLOW_CLIENT_DEFAULTS,
+  type SlowClientLimits,
+  slowClientOptions,
+} from '@chute/httpd';
 import { enforceAccess, makeAuthenticator, type Verify } from './auth.ts';
 import { FsBackend } from './backend/fs.ts';
+import { STAGE_MIN_BYTES } from './backend/staged-writer.ts';
 import type { Backend } from './backend/types.ts';
-import { compact } from './body/reclaim.ts';
+import { NodeBody, type RequestBody } from './body/request-body.ts';
+import { enableBodyTakeover, takeBody } from './body/takeover.ts';
 import { type Classified, classify } from './classify.ts';
 import { parseStoreConfig, type StoreConfig, type StoreConfigInput } from './config.ts';
 import { type LogFn, RequestContext } from './context.ts';
@@ -37,6 +45,25 @@ export interface StoreOptions {
 export const stdoutLog: LogFn = (line) => {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 };
+
+/**
+ * Whether a request's body may be read from the socket into reused memory: only where every
+ * reader of it is done with a chunk once that chunk's promise settles — the ops that stream a
+ * body into a staged blob (the writer copies each chunk into its ring; a blob is staged when
+ * the length the op gives newBlob is STAGE_MIN_BYTES or more: the Content-Length, or for
+ * aws-chunked the decoded length). A signed aws-chunked body is not taken: its decoder keeps
+ * slices of a chunk until the chunk's signature has verified.
+ */
+function takesBody(op: string, req: IncomingMessage): boolean {
+  if (op !== 'PutObject' && op !== 'UploadPart' && op !== 'PostObject') return false;
+  const sha = req.headers['x-amz-content-sha256'];
+  if (typeof sha === 'string' && sha.startsWith('STREAMING-')) {
+    if (op === 'PostObject' || sha !== 'STREAMING-UNSIGNED-PAYLOAD-TRAILER') return false;
+    const decoded = req.headers['x-amz-decoded-content-length'];
+    return typeof decoded === 'string' && /^\d{1,15}$/.test(decoded) && Number(decoded) >= STAGE_MIN_BYTES;
+  }
+  return true;
+}
 
 /** Builds the store: opens (and recovers) the data dir, creates configured buckets. */
 export async function createStore(
@@ -71,9 +98,14 @@ export async function createStore(
     } catch (e) {
       classifyError = e;
     }
+    // Decided here, synchronously in the 'request' listener, so the connection can keep the
+    // bytes from node:http (body/takeover.ts): see takesBody.
+    const body: RequestBody =
+      (!classifyError && takesBody(c.op, req) && takeBody(req, res)) || new NodeBody(req);
     const ctx = new RequestContext({
       req,
       res,
+      body,
       requestId,
       op: c.op,
       bucket: c.bucket,
@@ -130,14 +162,9 @@ export async function createStore(
     } catch (e) {
       respondError(ctx, e);
     } finally {
-      if (!req.complete && !req.destroyed) {
-        // Refused before the body was read: give the client a moment to read the answer, then
-        // drop the connection instead of swallowing an unbounded upload.
-        req.resume();
-        const t = setTimeout(() => req.socket.destroy(), 2000);
-        t.unref();
-        req.once('end', () => clearTimeout(t));
-      }
+      // Refused before the body was read: give the client a moment to read the answer, then
+      // drop the connection instead of swallowing an unbounded upload.
+      if (!ctx.body.complete) ctx.body.discard();
     }
   };
 
@@ -152,6 +179,11 @@ export async function createStore(
   const slow: Partial<SlowClientLimits> = { ...opts.slowClients, requestMs: 0 };
   const server = http.createServer({ ...slowClientOptions(slow), keepAliveTimeout: 5000 }, onRequest);
   guardSlowClients(server, slow);
+  const limits = { ...SLOW_CLIENT_DEFAULTS, ...slow };
+  enableBodyTakeover(server, {
+    minBytes: STAGE_MIN_BYTES,
+    rate: { minBytesPerSec: limits.minBytesPerSec, rateWindowMs: limits.rateWindowMs },
+  });
   // `Expect: 100-continue`: answer "100 Continue" only when a handler starts reading the body
   // (see RequestContext's constructor), so a refused upload (auth, size, bucket) is never sent at all.
   server.on('checkContinue', onRequest);
@@ -171,7 +203,6 @@ export async function createStore(
           const { port } = server.address() as AddressInfo;
           const host = config.host.includes(':') ? `[${config.host}]` : config.host;
           url = `http://${host}:${port}`;
-          compact();
           resolve({ port, url });
         });
       }),

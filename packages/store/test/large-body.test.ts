@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { crc32 } from 'node:zlib';
+import { encodeUnsignedChunks } from '@chute/sigv4';
 import { STAGE_MIN_BYTES } from '../src/backend/staged-writer.ts';
 import { md5b64, md5hex, presign, type Running, rawRequest, signFor, startStore } from './helpers.ts';
 import * as post from './post-support.ts';
@@ -127,4 +129,84 @@ test('large POST form over content-length-range → 400 EntityTooLarge', async (
   } finally {
     await p.stop();
   }
+});
+
+test('large aws-chunked PUT (STREAMING-UNSIGNED-PAYLOAD-TRAILER) with a CRC32 trailer: ETag and checksum right', async () => {
+  const v = Buffer.alloc(4);
+  v.writeUInt32BE(crc32(body));
+  // Chunks of odd sizes, so chunk headers straddle socket reads.
+  const wire = encodeUnsignedChunks(body, {
+    chunkSize: 70_001,
+    trailers: { 'x-amz-checksum-crc32': v.toString('base64') },
+  });
+  const s = signFor(r.url, 'PUT', '/big/chunked', {
+    headers: {
+      'content-encoding': 'aws-chunked',
+      'x-amz-decoded-content-length': String(body.length),
+      'x-amz-trailer': 'x-amz-checksum-crc32',
+    },
+    payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+  });
+  const res = await rawRequest(s.url, {
+    method: 'PUT',
+    headers: { ...s.headers, 'content-length': wire.length },
+    body: wire,
+  });
+  assert.equal(res.status, 200, res.body);
+  assert.equal(res.headers.etag, `"${md5hex(body)}"`);
+  assert.equal(res.headers['x-amz-checksum-crc32'], v.toString('base64'));
+  // A wrong trailer is still caught.
+  const bad = encodeUnsignedChunks(body, { trailers: { 'x-amz-checksum-crc32': 'AAAAAA==' } });
+  const s2 = signFor(r.url, 'PUT', '/big/chunked-bad', {
+    headers: {
+      'content-encoding': 'aws-chunked',
+      'x-amz-decoded-content-length': String(body.length),
+      'x-amz-trailer': 'x-amz-checksum-crc32',
+    },
+    payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+  });
+  const res2 = await rawRequest(s2.url, {
+    method: 'PUT',
+    headers: { ...s2.headers, 'content-length': bad.length },
+    body: bad,
+  });
+  assert.equal(res2.status, 400, res2.body);
+  assert.match(res2.body, /<Code>BadDigest<\/Code>/);
+});
+
+test('a large PUT and a GET pipelined on one connection: both answered, in order', async () => {
+  // The GET reads another object: node:http runs pipelined requests at once (only the answers
+  // are in order), so it must not depend on the PUT before it.
+  assert.equal((await putRaw('pipe-src')).status, 200);
+  const put = new URL(presign(r.url, 'PUT', '/big/piped'));
+  const get = new URL(presign(r.url, 'GET', '/big/pipe-src'));
+  const wire = Buffer.concat([
+    Buffer.from(
+      `PUT ${put.pathname}${put.search} HTTP/1.1\r\nHost: ${put.host}\r\nContent-Length: ${body.length}\r\n\r\n`,
+    ),
+    body,
+    Buffer.from(
+      `GET ${get.pathname}${get.search} HTTP/1.1\r\nHost: ${get.host}\r\nConnection: close\r\n\r\n`,
+    ),
+  ]);
+  const text = await new Promise<Buffer>((resolve, reject) => {
+    const c = net.connect(Number(put.port), put.hostname);
+    const got: Buffer[] = [];
+    c.on('data', (d) => got.push(d));
+    c.on('end', () => resolve(Buffer.concat(got)));
+    c.on('error', reject);
+    // Not end(): node:http ends its side when the client's does (httpAllowHalfOpen is off).
+    c.write(wire);
+  });
+  const first = text.indexOf('HTTP/1.1 200');
+  const second = text.indexOf('HTTP/1.1 200', first + 1);
+  assert.ok(first === 0 && second > 0, text.subarray(0, 400).toString());
+  assert.ok(
+    text
+      .subarray(0, second)
+      .toString()
+      .includes(`"${md5hex(body)}"`),
+  );
+  // The GET's body is `pipe-src`, which holds the same bytes.
+  assert.ok(text.subarray(text.length - body.length).equals(body));
 });

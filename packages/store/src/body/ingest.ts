@@ -10,9 +10,8 @@ import {
   parseAlgorithm,
 } from './checksums.ts';
 import { dechunker, streamingMode } from './chunked.ts';
-import { consume } from './consume.ts';
 import { startMd5 } from './md5.ts';
-import { reclaimer } from './reclaim.ts';
+import { SocketBody } from './socket-body.ts';
 
 /** "Upload objects in a single operation … up to 5 GB" (PutObject). */
 export const MAX_PUT_BYTES = 5 * 1024 ** 3;
@@ -108,18 +107,19 @@ export async function ingest(ctx: RequestContext, writer: BlobWriter, plan: Body
   const sha256 = plan.sha256 ? createHash('sha256') : undefined;
   const sum = plan.checksum ? checksummer(plan.checksum.algorithm) : undefined;
   let size = 0;
-  const reclaim = reclaimer();
 
+  // A body read into reused memory must only reach a writer that copies it at once (a staged
+  // one); server.ts takes only bodies that get one, and this holds it should that ever change.
+  const copy = ctx.body instanceof SocketBody && !writer.onSpan;
   const take = (b: Buffer): Promise<void> | undefined => {
     size += b.length;
-    reclaim(b.length);
     if (size > plan.length) {
       throw new S3Error('IncompleteBody', 'The decoded body is longer than x-amz-decoded-content-length');
     }
     md5.update(b);
     sha256?.update(b);
     sum?.update(b);
-    return writer.write(b);
+    return writer.write(copy ? Buffer.from(b) : b);
   };
 
   let trailers: Record<string, string> = {};
@@ -128,7 +128,7 @@ export async function ingest(ctx: RequestContext, writer: BlobWriter, plan: Body
     if (plan.chunked) {
       const payload = ctx.auth.kind === 'anonymous' ? undefined : ctx.auth.payload;
       const d = dechunker(streamingMode(payload, ctx.header('x-amz-content-sha256')));
-      await consume(ctx.req, (raw) => {
+      await ctx.body.consume((raw) => {
         // One socket read can hold several decoded pieces; each waits for the writer to take
         // the one before it.
         const pieces = d.push(raw);
@@ -144,7 +144,7 @@ export async function ingest(ctx: RequestContext, writer: BlobWriter, plan: Body
       });
       trailers = d.end();
     } else {
-      await consume(ctx.req, take);
+      await ctx.body.consume(take);
     }
     ctx.logFields.bytesIn = size;
     if (size < plan.length) throw new S3Error('IncompleteBody');
@@ -158,7 +158,7 @@ export async function ingest(ctx: RequestContext, writer: BlobWriter, plan: Body
   } catch (e) {
     md5.cancel();
     // A client that hangs up mid-body is not an S3 error to answer; the caller aborts the blob.
-    if (!ctx.req.complete && !(e instanceof S3Error)) throw new S3Error('IncompleteBody');
+    if (!ctx.body.complete && !(e instanceof S3Error)) throw new S3Error('IncompleteBody');
     throw e;
   }
   if (plan.contentMd5 && !digest.equals(plan.contentMd5)) throw new S3Error('BadDigest');

@@ -1,4 +1,5 @@
 import type { TLSSocket } from 'node:tls';
+import { SocketBody } from '../body/socket-body.ts';
 import type { RequestContext } from '../context.ts';
 import { checkKey } from '../keys.ts';
 import { planPostObject } from '../post/attrs.ts';
@@ -16,7 +17,11 @@ import { md5Etag } from './common.ts';
  */
 export async function postObject(ctx: RequestContext): Promise<void> {
   const bucket = ctx.requireBucket();
-  const form = await readPostForm(ctx.req, ctx.header('content-type'));
+  // A large form is read from the socket (body/takeover.ts); any other through node:http.
+  const form = await readPostForm(
+    ctx.body instanceof SocketBody ? ctx.body : ctx.req,
+    ctx.header('content-type'),
+  );
 
   let grant: ReturnType<typeof authorizePost>;
   let plan: ReturnType<typeof planPostObject>;

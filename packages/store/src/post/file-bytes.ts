@@ -26,6 +26,11 @@ interface BusboyInternals {
 }
 
 export interface FileBytesHooks {
+  /**
+   * The raw body's chunks are memory reused once a push() settles (a SocketBody): push() then
+   * returns a promise until the reader is done with every slice of the chunk.
+   */
+  views?: boolean;
   /** Stop the request body (the reader is behind). */
   pause(): void;
   /** Let the request body flow again. */
@@ -44,18 +49,26 @@ export class FileBytes {
   #delivered = 0;
   /** The reader is behind: busboy's stream keeps what it delivers (and so holds busboy back). */
   #full = false;
+  /** With `views`: the push() whose slices the reader still holds. */
+  #release: (() => void) | undefined;
 
   constructor(src: Readable, bb: unknown, hooks: FileBytesHooks) {
     this.#src = src;
     this.#bb = bb as BusboyInternals;
     this.#hooks = hooks;
     this.stream = new Readable({
+      // With views nothing may wait in the stream unnoticed: push() reports whether it took all.
+      ...(hooks.views ? { highWaterMark: 0 } : {}),
       read: () => {
         this.#full = false;
+        // The reader asks for more: it is done with everything delivered before.
+        if (this.#release && this.stream.readableLength === 0) this.#released();
         if (this.#scanner) hooks.resume();
         else this.#pull();
       },
     });
+    // A reader that gives up holds nothing any more.
+    this.stream.once('close', () => this.#released());
     // An error before the caller reads is kept for its read (the stream is errored), not thrown.
     this.stream.on('error', () => {});
     // Pulled, not flowing: what busboy delivered during a write is counted right after it.
@@ -105,14 +118,37 @@ export class FileBytes {
     if (held.length > 0) this.push(held);
   }
 
-  /** The raw body's next bytes, once scanning. */
-  push(chunk: Buffer): void {
+  /**
+   * The raw body's next bytes, once scanning. With `views`, a promise while the reader still
+   * holds any of them (the chunk's memory must not be reused before it settles).
+   */
+  push(chunk: Buffer): Promise<void> | undefined {
     const { data, done } = this.#scanner!.push(chunk);
-    for (const d of data) if (!this.stream.push(d)) this.#hooks.pause();
+    const views = this.#hooks.views === true;
+    let behind = false;
+    // The file's last bytes are copied: once its end is found nothing tells when the reader (its
+    // writer) is done with them, and the connection reads on.
+    for (const d of data) if (!this.stream.push(views && done ? Buffer.from(d) : d)) behind = true;
     if (done) {
       this.stream.push(null);
       this.#hooks.done();
     }
+    if (!views) {
+      if (behind) this.#hooks.pause();
+      return undefined;
+    }
+    // Taken at once by a reader that is not waiting on its writer: nothing of the chunk is held.
+    if (done || this.stream.destroyed) return undefined;
+    if (this.stream.readableLength === 0 && this.stream.readableFlowing === true) return undefined;
+    return new Promise<void>((resolve) => {
+      this.#release = resolve;
+    });
+  }
+
+  #released(): void {
+    const r = this.#release;
+    this.#release = undefined;
+    r?.();
   }
 
   /** The body ended while scanning: inside the file, so the form is malformed. */

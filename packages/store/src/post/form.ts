@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import { S3Error } from '@chute/errors';
 import busboy from 'busboy';
+import type { RequestBody } from '../body/request-body.ts';
 import { FileBytes } from './file-bytes.ts';
 
 /** "The form data and boundaries (excluding the contents of the file) cannot exceed 20KB." */
@@ -83,13 +84,18 @@ function isFilePart(name: string): boolean {
  * reading of the body, the object stored from another). See post-form-property.test.ts.
  */
 export function readPostForm(
-  body: Readable,
+  body: Readable | RequestBody,
   contentType: string | undefined,
   opts: ReadFormOptions = {},
 ): Promise<PostForm> {
   const maxPreData = opts.maxPreDataBytes ?? MAX_POST_PRE_DATA_BYTES;
   const maxText = opts.maxTextFileBytes ?? MAX_TEXT_FILE_BYTES;
   const block = opts.feedBlockBytes ?? FEED_BLOCK_BYTES;
+  // A body read from the socket (body/socket-body.ts) hands over chunks in memory it reuses once
+  // a chunk's promise settles: what is kept past that is copied (the few chunks before the file
+  // is scanned), and backpressure is that promise instead of pause().
+  const readable = body instanceof Readable ? body : undefined;
+  const views = readable === undefined;
   return new Promise<PostForm>((resolve, reject) => {
     checkEnclosure(contentType);
     let bb: busboy.Busboy;
@@ -136,12 +142,15 @@ export function readPostForm(
     let fileBytes: FileBytes | undefined;
     /** Whether the body's bytes still go to busboy; after the file they are read and dropped. */
     let feeding = true;
+    /** With views: busboy is behind; settles when it drains (or nothing more is fed). */
+    let drained: (() => void) | undefined;
 
     // Everything after the file's bytes — fields S3 ignores, or an abandoned body — is read and
     // dropped, so the connection can still carry the answer.
     const stop = () => {
       feeding = false;
-      body.resume();
+      readable?.resume();
+      drained?.();
     };
     const fail = (err: S3Error) => {
       if (!settled) {
@@ -226,9 +235,10 @@ export function readPostForm(
       }
       if (isFilePart(name)) {
         fileBytes = new FileBytes(stream, bb, {
-          pause: () => body.pause(),
+          views,
+          pause: () => readable?.pause(),
           resume: () => {
-            if (feeding) body.resume();
+            if (feeding) readable?.resume();
           },
           done: stop,
         });
@@ -268,17 +278,26 @@ export function readPostForm(
     });
     bb.on('close', noFile);
 
-    const write = (chunk: Buffer) => {
+    const write = (chunk: Buffer): Promise<void> | undefined => {
       if (fileBytes?.scanning) return fileBytes.push(chunk);
       const more = bb.write(chunk);
       unterminated();
       fileBytes?.afterWrite();
-      if (!more) {
-        body.pause();
+      if (more) return undefined;
+      if (readable) {
+        readable.pause();
         bb.once('drain', () => {
-          if (feeding) body.resume();
+          if (feeding) readable.resume();
         });
+        return undefined;
       }
+      return new Promise<void>((resolve) => {
+        drained = () => {
+          drained = undefined;
+          resolve();
+        };
+        bb.once('drain', () => drained?.());
+      });
     };
     // busboy 1.6 reads some malformed delimiter lines (padding, a header glued to the boundary)
     // differently by where a chunk ends, so until the file begins it is fed fixed blocks at fixed
@@ -291,36 +310,45 @@ export function readPostForm(
       const all = held.length === 1 ? held[0]! : Buffer.concat(held);
       held = [];
       heldBytes = 0;
-      write(all);
+      return write(all);
     };
-    body.on('data', (chunk: Buffer) => {
-      if (!feeding) return;
-      if (settled) return write(chunk);
-      held.push(chunk);
+    const onData = (chunk: Buffer): Promise<void> | undefined => {
+      if (!feeding) return undefined;
+      // Until the scan takes the file over, busboy may keep slices of what it is given.
+      if (settled) return write(views && !fileBytes?.scanning ? Buffer.from(chunk) : chunk);
+      held.push(views ? Buffer.from(chunk) : chunk);
       heldBytes += chunk.length;
+      let wait: Promise<void> | undefined;
       while (heldBytes >= block && feeding && !settled) {
         const all = Buffer.concat(held);
         const rest = all.subarray(block);
         held = rest.length > 0 ? [rest] : [];
         heldBytes = rest.length;
-        write(all.subarray(0, block));
+        wait = write(all.subarray(0, block)) ?? wait;
       }
-      if (settled && feeding && heldBytes > 0) release();
-    });
-    body.on('end', () => {
+      if (settled && feeding && heldBytes > 0) wait = release() ?? wait;
+      return wait;
+    };
+    const onEnd = () => {
       if (!feeding) return;
       if (heldBytes > 0) release(); // may begin the file, and hand it over to the scan
       if (fileBytes?.scanning) return fileBytes.end();
       bb.end();
       unterminated();
       if (closed()) noFile();
-    });
+    };
     const gone = () => {
       if (settled && fileStream && !fileStream.readableEnded)
         fileStream.destroy(new S3Error('IncompleteBody'));
       else fail(new S3Error('IncompleteBody'));
     };
-    body.on('error', gone);
-    body.on('aborted', gone);
+    if (readable) {
+      readable.on('data', (chunk: Buffer) => void onData(chunk));
+      readable.on('end', onEnd);
+      readable.on('error', gone);
+      readable.on('aborted', gone);
+    } else {
+      (body as RequestBody).consume(onData).then(onEnd, gone);
+    }
   });
 }

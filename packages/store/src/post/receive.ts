@@ -6,7 +6,6 @@ import { checksummer } from '../body/checksums.ts';
 import { consume } from '../body/consume.ts';
 import { MAX_PUT_BYTES } from '../body/ingest.ts';
 import { startMd5 } from '../body/md5.ts';
-import { reclaimer } from '../body/reclaim.ts';
 import type { IntegrityPlan } from './attrs.ts';
 
 /**
@@ -57,7 +56,6 @@ export async function receiveFile(
   const max = Math.min(range?.max ?? MAX_PUT_BYTES, MAX_PUT_BYTES);
   const md5 = startMd5(writer);
   const sum = integrity.checksum ? checksummer(integrity.checksum.algorithm) : undefined;
-  const reclaim = reclaimer();
   let size = 0;
   let digest: Buffer;
   try {
@@ -69,7 +67,6 @@ export async function receiveFile(
           throw new S3Error('EntityTooLarge');
         }
         size += b.length;
-        reclaim(b.length);
         md5.update(b);
         sum?.update(b);
         return writer.write(b);
