@@ -1,7 +1,8 @@
+import { fork, type Serializable } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -117,34 +118,59 @@ export async function rawExchange(
   return { reply, closed: result };
 }
 
-/** Opens `n` TCP connections that send nothing; resolves once all are connected. */
-export async function openIdle(url: string, n: number): Promise<Socket[]> {
-  const { hostname, port } = new URL(url);
-  const sockets: Socket[] = [];
-  // In batches, so a 2-core box shared with others is not flooded with SYNs at once.
-  for (let i = 0; i < n; i += 200) {
-    const batch = Array.from({ length: Math.min(200, n - i) }, () => {
-      const s = connect(Number(port), hostname);
-      s.on('error', () => {});
-      // Reading, so the server's close (after its 408) is seen here.
-      s.resume();
-      sockets.push(s);
-      return new Promise<void>((resolve, reject) => {
-        s.once('connect', () => resolve());
-        s.once('error', reject);
-      });
-    });
-    await Promise.all(batch);
-  }
-  return sockets;
+/** Idle connections held by a child process (idle-client.ts); the server's ends are ours. */
+export interface IdleConnections {
+  readonly length: number;
+  /** How many of them the server has closed. */
+  closed(): Promise<number>;
+  /** Closes what is left and ends the child. */
+  destroy(): Promise<void>;
 }
 
-/** How many of the sockets the server has closed (their 'close' has fired). */
-export const closedCount = (sockets: Socket[]) => sockets.filter((s) => s.closed || s.destroyed).length;
+/**
+ * Opens `n` connections to `url` that send nothing, from a child process: this process then
+ * holds only the server's end of each (the descriptor limit is per process).
+ */
+export async function openIdle(url: string, n: number): Promise<IdleConnections> {
+  const { hostname, port } = new URL(url);
+  const child = fork(new URL('./idle-client.ts', import.meta.url), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ask = <T>(m: unknown) =>
+    new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`idle client exited (${code})`));
+      child.once('exit', onExit);
+      child.once('message', (r) => {
+        child.off('exit', onExit);
+        resolve(r as T);
+      });
+      child.send(m as Serializable);
+    });
+  const r = await ask<{ opened?: number; error?: string }>({
+    cmd: 'open',
+    host: hostname,
+    port: Number(port),
+    n,
+  });
+  if (r.error !== undefined || r.opened !== n) {
+    child.kill();
+    throw new Error(`idle client opened ${r.opened ?? 0} of ${n}: ${r.error ?? ''}`);
+  }
+  return {
+    length: n,
+    closed: async () => (await ask<{ closed: number }>({ cmd: 'count' })).closed,
+    destroy: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ cmd: 'destroy' });
+      await exited;
+    },
+  };
+}
 
 /**
  * How many idle connections a test may open: `wanted`, or fewer when this process may not hold
- * that many descriptors (both ends of every connection live in this process, plus the servers'
+ * that many descriptors (the server's end of every connection lives here, with the servers'
  * own files; a stock Debian login gets 1,024).
  */
 export function idleBudget(wanted: number): number {
@@ -155,5 +181,5 @@ export function idleBudget(wanted: number): number {
   } catch {
     // Not Linux: trust the wanted number.
   }
-  return Math.max(100, Math.min(wanted, Math.floor((limit - 300) / 2)));
+  return Math.max(100, Math.min(wanted, limit - 1000));
 }

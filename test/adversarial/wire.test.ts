@@ -13,16 +13,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { png } from '../../packages/gateway/test/helpers/images.ts';
-import {
-  closedCount,
-  grant,
-  idleBudget,
-  openIdle,
-  postForm,
-  rawExchange,
-  type Stack,
-  startStack,
-} from './helpers.ts';
+import { grant, idleBudget, openIdle, postForm, rawExchange, type Stack, startStack } from './helpers.ts';
 
 const STORE_LIMITS = {
   headersMs: 500,
@@ -31,8 +22,9 @@ const STORE_LIMITS = {
   rateWindowMs: 500,
   checkEveryMs: 100,
 };
-// 2,000 where the descriptor limit allows it (it does here: 20,000); fewer, and said so, where not.
-const IDLE_CONNECTIONS = idleBudget(2000);
+// The issue's 10,000 where the descriptor limit allows it (here: 20,000, and the client ends live
+// in a child process); fewer, and said so in the suite's name, where not.
+const IDLE_CONNECTIONS = idleBudget(10_000);
 
 let stack: Stack;
 let alice: string;
@@ -195,12 +187,12 @@ describe(`adversarial: ${IDLE_CONNECTIONS} idle connections`, () => {
     });
     assert.equal((await postForm(g, image)).status, 201);
     const started = performance.now();
-    while (closedCount(idle) < idle.length && performance.now() - started < 10_000) await sleep(100);
-    const freed = closedCount(idle);
+    while ((await idle.closed()) < idle.length && performance.now() - started < 10_000) await sleep(100);
+    const freed = await idle.closed();
     t.diagnostic(
       `${freed} freed ${Math.round(performance.now() - started)} ms after the upload (header deadline ${STORE_LIMITS.headersMs} ms)`,
     );
-    for (const s of idle) s.destroy();
+    await idle.destroy();
     assert.equal(
       freed,
       idle.length,
@@ -217,13 +209,13 @@ describe(`adversarial: ${IDLE_CONNECTIONS} idle connections`, () => {
         json: { route: 'logo', filename: 'a.png', contentType: 'image/png', size: 100 },
       });
       assert.equal(res.status, 201);
-      assert.equal(closedCount(idle), 0);
+      assert.equal(await idle.closed(), 0);
     } finally {
       const started = performance.now();
       await own.close();
       const ms = performance.now() - started;
       t.diagnostic(`shutdown with ${IDLE_CONNECTIONS} idle connections: ${Math.round(ms)} ms`);
-      for (const s of idle) s.destroy();
+      await idle.destroy();
       assert.ok(ms < 3000, `shutdown took ${ms} ms with ${IDLE_CONNECTIONS} idle connections`);
     }
   });

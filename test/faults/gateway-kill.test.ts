@@ -8,19 +8,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { halfWritten } from '../../packages/gateway/test/helpers/consistency.ts';
 import { newSecret, type Receiver, startReceiver } from '../../packages/gateway/test/helpers/receiver.ts';
-import {
-  checkAcknowledged,
-  missingWebhooks,
-  OPEN_STATES,
-  runLoad,
-  Tally,
-  type UploadRow,
-  until,
-} from './helpers/load.ts';
+import { runLoad, Tally, until } from './helpers/load.ts';
 import { assertClean, reportLine } from './helpers/report.ts';
-import { BUCKET, CLAIM_TIMEOUT_MS, LIFETIME_MS, Stack, SWEEP_MS } from './helpers/stack.ts';
+import { CLAIM_TIMEOUT_MS, LIFETIME_MS, Stack, SWEEP_MS } from './helpers/stack.ts';
+import { settle } from './helpers/verdict.ts';
 
 const ADMIN = process.env.CHUTE_FAULTS_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const skip = process.env.CHUTE_FAULTS === '1' ? false : 'fault tests: run `npm run test:faults`';
@@ -60,12 +52,11 @@ describe('faults: gateway kill -9 under load', { skip }, () => {
     await admin.end();
   });
 
-  async function rows(): Promise<Map<string, UploadRow>> {
+  async function query<T>(sql: string): Promise<T[]> {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
-      const r = await c.query<UploadRow>('SELECT id, state, file_key FROM uploads');
-      return new Map(r.rows.map((row) => [row.id, row]));
+      return (await c.query(sql)).rows as T[];
     } finally {
       await c.end();
     }
@@ -94,33 +85,13 @@ describe('faults: gateway kill -9 under load', { skip }, () => {
     }
     await load;
 
-    // Nothing open: orphans (a grant whose answer died with the instance, a complete claimed by
-    // it) are expired by the sweeper or finished by a retried complete.
-    const settled = await until(
-      async () => [...(await rows()).values()].every((r) => !OPEN_STATES.has(r.state)),
-      SETTLE_MS,
-      'every upload finished or expired',
-    );
-    const final = await rows();
-    const lost = await checkAcknowledged(
-      tally.acknowledged,
-      final,
-      stack.api,
-      (u) => stack.token(u),
-      stack.s3(),
-      BUCKET,
-    );
-    await until(
-      () => missingWebhooks(final.values(), receiver.received).missing.length === 0,
-      30_000,
-      'webhooks',
-    ).catch(() => {});
-    const hooks = missingWebhooks(final.values(), receiver.received);
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    const broken = await halfWritten({
-      all: async <T>(sql: string) => (await c.query(sql)).rows as T[],
-    }).finally(() => c.end());
+    const { settledMs, final, lost, hooks, broken } = await settle({
+      stack,
+      receiver,
+      acks: tally.acknowledged,
+      query,
+      settleMs: SETTLE_MS,
+    });
     const states: Record<string, number> = {};
     for (const r of final.values()) states[r.state] = (states[r.state] ?? 0) + 1;
     reportLine('gateway-kill', tally, lost.length, {
@@ -130,7 +101,7 @@ describe('faults: gateway kill -9 under load', { skip }, () => {
       webhooks: hooks.events,
       webhooksMissing: hooks.missing.length,
       webhookDuplicates: hooks.duplicates,
-      settledMs: Math.round(settled),
+      settledMs: Math.round(settledMs),
     });
     t.diagnostic(kills.join('; '));
     t.diagnostic(`recorded states: ${JSON.stringify(states)}`);

@@ -13,18 +13,11 @@ import pg from 'pg';
 import { halfWritten } from '../../packages/gateway/test/helpers/consistency.ts';
 import { type GrantJson, upload } from '../../packages/gateway/test/helpers/e2e.ts';
 import { newSecret, type Receiver, startReceiver } from '../../packages/gateway/test/helpers/receiver.ts';
-import {
-  checkAcknowledged,
-  missingWebhooks,
-  OPEN_STATES,
-  runLoad,
-  Tally,
-  type UploadRow,
-  until,
-} from './helpers/load.ts';
+import { runLoad, Tally, until } from './helpers/load.ts';
 import { PrivatePostgres } from './helpers/postgres.ts';
 import { assertClean, reportLine } from './helpers/report.ts';
-import { BUCKET, CLAIM_TIMEOUT_MS, LIFETIME_MS, Stack, SWEEP_MS } from './helpers/stack.ts';
+import { CLAIM_TIMEOUT_MS, LIFETIME_MS, Stack, SWEEP_MS } from './helpers/stack.ts';
+import { settle } from './helpers/verdict.ts';
 
 const skip = process.env.CHUTE_FAULTS === '1' ? false : 'fault tests: run `npm run test:faults`';
 const TOTAL = Number(process.env.FAULTS_FLOWS ?? 300);
@@ -66,9 +59,6 @@ describe('faults: PostgreSQL crash, terminated connections, read-only', { skip }
       await c.end();
     }
   }
-  const rows = async () =>
-    new Map((await query<UploadRow>('SELECT id, state, file_key FROM uploads')).map((r) => [r.id, r]));
-  const open = async () => [...(await rows()).values()].filter((r) => OPEN_STATES.has(r.state)).length;
 
   async function call(path: string, token: string, json?: unknown): Promise<Response> {
     return fetch(`${stack.api}${path}`, {
@@ -134,27 +124,13 @@ describe('faults: PostgreSQL crash, terminated connections, read-only', { skip }
     await server.start();
     await load;
 
-    const settled = await until(
-      async () => (await open()) === 0,
-      SETTLE_MS,
-      'every upload finished or expired',
-    );
-    const final = await rows();
-    const lost = await checkAcknowledged(
-      tally.acknowledged,
-      final,
-      stack.api,
-      (u) => stack.token(u),
-      stack.s3(),
-      BUCKET,
-    );
-    await until(
-      () => missingWebhooks(final.values(), receiver.received).missing.length === 0,
-      30_000,
-      'webhooks',
-    ).catch(() => {});
-    const hooks = missingWebhooks(final.values(), receiver.received);
-    const broken = await halfWritten({ all: async <T>(sql: string) => query<T>(sql) });
+    const { settledMs, lost, hooks, broken } = await settle({
+      stack,
+      receiver,
+      acks: tally.acknowledged,
+      query,
+      settleMs: SETTLE_MS,
+    });
     reportLine('postgres-restart', tally, lost.length, {
       claimsHandedBack: stack.claimsHandedBack(),
       crashes: 2,
@@ -163,7 +139,7 @@ describe('faults: PostgreSQL crash, terminated connections, read-only', { skip }
       grantsForgotten: tally.forgotten.length,
       webhooks: hooks.events,
       webhooksMissing: hooks.missing.length,
-      settledMs: Math.round(settled),
+      settledMs: Math.round(settledMs),
     });
     t.diagnostic(seen.join('; '));
     assertClean(tally, lost);

@@ -11,20 +11,12 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { halfWritten } from '../../packages/gateway/test/helpers/consistency.ts';
 import { type GrantJson, upload } from '../../packages/gateway/test/helpers/e2e.ts';
 import { newSecret, type Receiver, startReceiver } from '../../packages/gateway/test/helpers/receiver.ts';
-import {
-  checkAcknowledged,
-  missingWebhooks,
-  OPEN_STATES,
-  runLoad,
-  Tally,
-  type UploadRow,
-  until,
-} from './helpers/load.ts';
+import { runLoad, Tally, until } from './helpers/load.ts';
 import { assertClean, reportLine } from './helpers/report.ts';
-import { BUCKET, Stack } from './helpers/stack.ts';
+import { Stack } from './helpers/stack.ts';
+import { settle } from './helpers/verdict.ts';
 
 const skip = process.env.CHUTE_FAULTS === '1' ? false : 'fault tests: run `npm run test:faults`';
 const TOTAL = Number(process.env.FAULTS_FLOWS ?? 300);
@@ -62,8 +54,6 @@ describe('faults: store kill -9 under load', { skip }, () => {
       db.close();
     }
   }
-  const rows = () =>
-    new Map(read<UploadRow>('SELECT id, state, file_key FROM uploads').map((r) => [r.id, { ...r }]));
 
   test('SIGKILL the store twice mid-load: every upload it acknowledged is there, byte for byte', async (t) => {
     const api = stack.api;
@@ -118,33 +108,22 @@ describe('faults: store kill -9 under load', { skip }, () => {
     await stack.store.start();
     await load;
 
-    const settled = await until(
-      () => [...rows().values()].every((r) => !OPEN_STATES.has(r.state)),
-      30_000,
-      'nothing open',
-    );
-    const final = rows();
     const acks = [
       ...tally.acknowledged,
-      {
-        id: probe.id,
-        user: 'probe',
-        md5: createHash('md5').update(bytes).digest('hex'),
-      },
+      { id: probe.id, user: 'probe', md5: createHash('md5').update(bytes).digest('hex') },
     ];
-    const lost = await checkAcknowledged(acks, final, api, (u) => stack.token(u), stack.s3(), BUCKET);
-    await until(
-      () => missingWebhooks(final.values(), receiver.received).missing.length === 0,
-      30_000,
-      'webhooks',
-    ).catch(() => {});
-    const hooks = missingWebhooks(final.values(), receiver.received);
-    const broken = await halfWritten({ all: async <T>(sql: string) => read<T>(sql) });
+    const { settledMs, lost, hooks, broken } = await settle({
+      stack,
+      receiver,
+      acks,
+      query: async <T>(sql: string) => read<T>(sql),
+      settleMs: 30_000,
+    });
     reportLine('store-kill', tally, lost.length, {
       storeKills: 2,
       webhooks: hooks.events,
       webhooksMissing: hooks.missing.length,
-      settledMs: Math.round(settled),
+      settledMs: Math.round(settledMs),
     });
     t.diagnostic(`complete while the store was down: ${downAnswers.join('; ')}`);
     assertClean(tally, lost);
