@@ -115,6 +115,19 @@ servers=""
 for i in $(seq 1 "$SIZE"); do
   servers+="  server gw$i 127.0.0.1:$((PORT + i)) check"$'\n'
 done
+# When no instance can answer (all down, or one dies mid-request), clients get the gateway's own
+# JSON error with Retry-After instead of HAProxy's HTML page, so they retry as they would a 503
+# from the gateway.
+body='{"error":{"code":"unavailable","message":"No gateway instance could answer; retry later."}}'
+for status in 502 503 504; do
+  case $status in
+    502) reason='Bad Gateway' ;;
+    503) reason='Service Unavailable' ;;
+    504) reason='Gateway Timeout' ;;
+  esac
+  printf 'HTTP/1.1 %s %s\r\ncontent-type: application/json\r\ncontent-length: %s\r\nretry-after: 2\r\ncache-control: no-store\r\nconnection: close\r\n\r\n%s' \
+    "$status" "$reason" "${#body}" "$body" >"$DIR/$status.http"
+done
 cat >"$DIR/haproxy.cfg" <<EOF
 global
   maxconn 4096
@@ -127,6 +140,9 @@ defaults
   timeout server 120s
   timeout http-request 20s
   option http-server-close
+  errorfile 502 $DIR/502.http
+  errorfile 503 $DIR/503.http
+  errorfile 504 $DIR/504.http
 
 frontend chute
   bind 127.0.0.1:$PORT
