@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { COMPANION_ENDPOINTS } from '../companion/endpoints.ts';
+import { COMPANION_ENDPOINTS } from './companion/endpoints.ts';
 import {
   CompleteRequest,
   DecisionRequest,

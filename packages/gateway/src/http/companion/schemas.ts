@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UploadView } from '../http/schemas.ts';
+import { UploadView } from '../schemas.ts';
 
 /**
  * What the Companion endpoints read and answer: @uppy/aws-s3's Companion client (6.x,

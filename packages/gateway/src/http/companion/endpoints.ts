@@ -1,5 +1,5 @@
-import type { Endpoint } from '../http/endpoints.ts';
-import { ErrorBody } from '../http/schemas.ts';
+import type { Endpoint } from '../endpoints.ts';
+import { ErrorBody } from '../schemas.ts';
 import {
   CompanionLink,
   CompleteMultipartAnswer,

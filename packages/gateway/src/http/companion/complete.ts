@@ -1,8 +1,8 @@
 import { ChuteError } from '@chute/errors';
-import type { Ctx } from '../http/context.ts';
-import { parseBody } from '../http/validate.ts';
-import { toView } from '../http/view.ts';
-import type { Services } from '../services.ts';
+import type { Services } from '../../services.ts';
+import type { Ctx } from '../context.ts';
+import { parseBody } from '../validate.ts';
+import { toView } from '../view.ts';
 import { companionCaller, companionUpload, gatewayBase } from './access.ts';
 import { CompleteMultipartRequest } from './schemas.ts';
 

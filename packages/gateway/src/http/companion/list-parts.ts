@@ -1,5 +1,5 @@
-import type { Ctx } from '../http/context.ts';
-import type { Services } from '../services.ts';
+import type { Services } from '../../services.ts';
+import type { Ctx } from '../context.ts';
 import { assertOpen, companionCaller, companionUpload } from './access.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ROLES, type Role } from '../auth/roles.ts';
-import { isUserId } from '../domain/ids.ts';
+import { ROLES, type Role } from '../../auth/roles.ts';
+import { isUserId } from '../../domain/ids.ts';
 
 /**
  * A Companion link: the `companionEndpoint` an app hands @uppy/aws-s3. Uppy's Companion client

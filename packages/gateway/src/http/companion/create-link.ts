@@ -1,7 +1,7 @@
 import { ChuteError } from '@chute/errors';
-import { authenticate, type Ctx } from '../http/context.ts';
-import { parseBody } from '../http/validate.ts';
-import type { Services } from '../services.ts';
+import type { Services } from '../../services.ts';
+import { authenticate, type Ctx } from '../context.ts';
+import { parseBody } from '../validate.ts';
 import { companionSecret, gatewayBase } from './access.ts';
 import { signCompanionLink } from './link.ts';
 import { LINK_TTL_DEFAULT_SEC, LinkRequest } from './schemas.ts';

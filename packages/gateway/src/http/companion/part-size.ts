@@ -1,4 +1,4 @@
-import { MAX_PARTS, MIN_PART_BYTES } from '../rules/parts.ts';
+import { MAX_PARTS, MIN_PART_BYTES } from '../../rules/parts.ts';
 
 /**
  * The part size @uppy/aws-s3 cuts a file into (6.x, `src/S3Uploader.ts`, without `getChunkSize`):

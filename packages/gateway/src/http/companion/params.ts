@@ -1,6 +1,6 @@
 import { ChuteError } from '@chute/errors';
-import type { Ctx } from '../http/context.ts';
-import type { Services } from '../services.ts';
+import type { Services } from '../../services.ts';
+import type { Ctx } from '../context.ts';
 import { companionCaller } from './access.ts';
 
 /**

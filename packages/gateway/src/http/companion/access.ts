@@ -1,11 +1,11 @@
 import { ChuteError } from '@chute/errors';
-import { unauthenticated } from '../auth/errors.ts';
-import type { Principal } from '../auth/principal.ts';
-import type { Actor } from '../db/audit.ts';
-import type { Upload } from '../db/types.ts';
-import { isUploadId } from '../domain/ids.ts';
-import type { Ctx } from '../http/context.ts';
-import type { Services } from '../services.ts';
+import { unauthenticated } from '../../auth/errors.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { Actor } from '../../db/audit.ts';
+import type { Upload } from '../../db/types.ts';
+import { isUploadId } from '../../domain/ids.ts';
+import type { Services } from '../../services.ts';
+import type { Ctx } from '../context.ts';
 import { readCompanionLink } from './link.ts';
 
 /** Who a Companion call acts for, and the one route its link allows. */

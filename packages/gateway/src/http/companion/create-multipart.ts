@@ -1,8 +1,8 @@
 import { ChuteError } from '@chute/errors';
-import type { Ctx } from '../http/context.ts';
-import { createGrant } from '../http/grants.ts';
-import { parseBody } from '../http/validate.ts';
-import type { Services } from '../services.ts';
+import type { Services } from '../../services.ts';
+import type { Ctx } from '../context.ts';
+import { createGrant } from '../grants.ts';
+import { parseBody } from '../validate.ts';
 import { companionCaller } from './access.ts';
 import { uppyPartSize } from './part-size.ts';
 import { CreateMultipartRequest } from './schemas.ts';

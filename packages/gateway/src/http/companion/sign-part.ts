@@ -1,8 +1,8 @@
 import { ChuteError } from '@chute/errors';
-import type { Ctx } from '../http/context.ts';
-import { signParts } from '../http/parts.ts';
-import { ruleOf } from '../lifecycle/rule-of.ts';
-import type { Services } from '../services.ts';
+import { ruleOf } from '../../lifecycle/rule-of.ts';
+import type { Services } from '../../services.ts';
+import type { Ctx } from '../context.ts';
+import { signParts } from '../parts.ts';
 import { assertOpen, companionCaller, companionUpload } from './access.ts';
 
 /**
