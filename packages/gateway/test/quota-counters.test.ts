@@ -28,10 +28,11 @@ import { newGrant } from './helpers/grants.ts';
  * back), rows changed behind the gateway's back (a direct UPDATE of user_id, created_at and
  * expires_at, a DELETE, a TRUNCATE).
  *
- * Migration 7 lets chute_grant_batch keep its plans per connection: a test caches them while
- * `uploads` is empty, grows the table by 20,000 other users' grants behind the planner's back (no
- * ANALYZE) and checks with auto_explain that every window is still read through the user's own
- * rows; another checks with EXPLAIN that the review queue still has its (now partial) index.
+ * Migration 7 (the grant batch, the review queue's index): a test runs a batch on an empty
+ * `uploads` (the session caches its plans), grows the table by 20,000 other users' grants behind
+ * the planner's back (no ANALYZE) and checks with auto_explain that every window is still read
+ * through the user's own rows; another checks with EXPLAIN that the review queue still has its
+ * (now partial) index.
  */
 
 const engine: Engine = await postgresEngine();
@@ -276,7 +277,7 @@ describe('quota counters on postgres', { skip: engine.skip }, () => {
     }
   });
 
-  test("plans the grant batch cached on an empty table still read only the user's rows after it grew", async () => {
+  test("the grant batch, first run on an empty table, reads only the user's rows after it grew", async () => {
     const schema = `${engine.options.schema}_plans`;
     await driver.exec(`CREATE SCHEMA ${schema}`);
     const fresh = await openDriver(engine.url, { schema });
