@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { commitGrantBatch } from '../src/db/grant-batch.ts';
+import type { Executor, SqlValue } from '../src/db/index.ts';
 import {
   type Driver,
   MIGRATIONS,
@@ -9,6 +12,7 @@ import {
   Repo,
   type UploadState,
 } from '../src/db/index.ts';
+import { toPgPlaceholders } from '../src/db/placeholders.ts';
 import { DAY, MINUTE, readUsages } from '../src/db/quota.ts';
 import { usageSource } from '../src/db/usage.ts';
 import { type Engine, postgresEngine } from './helpers/engines.ts';
@@ -23,6 +27,12 @@ import { newGrant } from './helpers/grants.ts';
  * existed (the backfill). Bad inputs tried: the clock stepping back (the windows do not move
  * back), rows changed behind the gateway's back (a direct UPDATE of user_id, created_at and
  * expires_at, a DELETE, a TRUNCATE).
+ *
+ * Migration 7 (the grant batch, the review queue's index): a test runs a batch on an empty
+ * `uploads` (the session caches its plans), grows the table by 20,000 other users' grants behind
+ * the planner's back (no ANALYZE) and checks with auto_explain that every window is still read
+ * through the user's own rows; another checks with EXPLAIN that the review queue still has its
+ * (now partial) index.
  */
 
 const engine: Engine = await postgresEngine();
@@ -234,7 +244,7 @@ describe('quota counters on postgres', { skip: engine.skip }, () => {
         );
       }
       await old.run("INSERT INTO quota_locks (user_id, touched_at) VALUES ('old-a', 1)");
-      assert.deepEqual(await migrate(old), [6]);
+      assert.deepEqual(await migrate(old), [6, 7]);
       const tables = await old.all<{ name: string }>(
         "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_name LIKE 'quota%'",
         [schema],
@@ -265,5 +275,108 @@ describe('quota counters on postgres', { skip: engine.skip }, () => {
     } finally {
       await repo.close();
     }
+  });
+
+  test("the grant batch, first run on an empty table, reads only the user's rows after it grew", async () => {
+    const schema = `${engine.options.schema}_plans`;
+    await driver.exec(`CREATE SCHEMA ${schema}`);
+    const fresh = await openDriver(engine.url, { schema });
+    // One session, so the plans cached by the first call are the ones the second uses.
+    const client = new pg.Client({ connectionString: engine.url, options: `-c search_path=${schema}` });
+    const plans: string[] = [];
+    try {
+      await migrate(fresh);
+      await client.connect();
+      client.on('notice', (n) => plans.push(n.message ?? ''));
+      const tx: Executor = {
+        all: async <T>(sql: string, params?: readonly SqlValue[]) =>
+          (await client.query(toPgPlaceholders(sql), params as SqlValue[])).rows as T[],
+        run: async (sql: string, params?: readonly SqlValue[]) =>
+          (await client.query(toPgPlaceholders(sql), params as SqlValue[])).rowCount ?? 0,
+        exec: async (sql: string) => void (await client.query(sql)),
+      };
+      const batch = (user: string, now: number) =>
+        commitGrantBatch(
+          tx,
+          [0, 1, 2].map(() => {
+            const g = newGrant(user, {}, now);
+            return {
+              upload: { ...g, createdAt: now, updatedAt: now } as never,
+              limits: LOOSE,
+              audit: {
+                uploadId: g.id,
+                by: { id: user, role: 'uploader' },
+                action: 'granted',
+                fromState: null,
+                toState: 'granted',
+              },
+            };
+          }),
+          now,
+        );
+      const t = Date.now();
+      await batch('plan-ana', t); // plans made and cached while uploads is empty
+      // 20,000 granted rows of 100 other users, inside every window, straight into the table.
+      await client.query(
+        `INSERT INTO uploads (id, user_id, route, state, method, incoming_key, filename, declared_type,
+           declared_size, created_at, expires_at, updated_at)
+         SELECT 'up_crowd' || lpad(i::text, 12, '0'), 'crowd-' || (i % 100), 'logo', 'granted', 'post',
+                'incoming/crowd/' || i, 'a.png', 'image/png', 10, $1::bigint - i, $1::bigint + 600000, $1::bigint
+         FROM generate_series(1, 20000) i`,
+        [t],
+      );
+      await client.query("LOAD 'auto_explain'");
+      await client.query('SET auto_explain.log_min_duration = 0');
+      await client.query('SET auto_explain.log_nested_statements = on');
+      await client.query('SET client_min_messages = log');
+      // A minute on: the recent window's edge moves past plan-ana's first rows (and the crowd's).
+      const { admitted } = await batch('plan-ana', t + MINUTE + 1);
+      await client.query('SET client_min_messages = notice');
+      assert.deepEqual(admitted, [true, true, true]);
+      const read = plans.find((p) => p.includes('jsonb_object_agg'));
+      if (process.env.SHOWPLAN) console.log(plans.join('\n----\n'));
+      assert.ok(read, 'the usage read was explained');
+      for (const index of ['uploads_user_quota', 'uploads_user_pending'])
+        assert.match(read, new RegExp(index));
+      for (const plan of plans) {
+        assert.doesNotMatch(
+          plan,
+          /Seq Scan on uploads|uploads_state_completed|uploads_state_created|uploads_created |uploads_state_expires/,
+          plan,
+        );
+      }
+      await assertAgree(fresh, ['plan-ana', 'crowd-7'], t + MINUTE + 1, 'after the crowd');
+    } finally {
+      await client.end();
+      await fresh.close();
+      await driver.exec(`DROP SCHEMA ${schema} CASCADE`);
+    }
+  });
+
+  test('the review queue keeps its index, which no longer holds granted rows', async () => {
+    const explain = (sql: string, params: SqlValue[]) =>
+      driver.transaction(async (tx) => {
+        await tx.exec('SET LOCAL enable_seqscan = off');
+        const rows = await tx.all<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+    // The queries of Uploads.queue (first page, next page) for each state the reviews list asks for.
+    for (const state of ['pending_review', 'approved', 'rejected']) {
+      const first = await explain(
+        'SELECT * FROM uploads WHERE state IN (?) ORDER BY completed_at, id LIMIT ?',
+        [state, 51],
+      );
+      assert.match(first, /Index Scan using uploads_state_completed/, first);
+      const next = await explain(
+        'SELECT * FROM uploads WHERE state IN (?) AND (completed_at > ? OR (completed_at = ? AND id > ?)) ORDER BY completed_at, id LIMIT ?',
+        [state, 5, 5, 'up_x', 51],
+      );
+      assert.match(next, /Index Scan using uploads_state_completed/, next);
+    }
+    // Granted rows are not in it (each grant spares an index insert, and no plan can count them through it).
+    const [index] = await driver.all<{ def: string }>(
+      "SELECT indexdef AS def FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'uploads_state_completed'",
+    );
+    assert.match(index!.def, /WHERE \(state <> 'granted'::text\)$/, index!.def);
   });
 });

@@ -7,6 +7,7 @@
  * no dialect-specific auto-increment is needed.
  */
 import type { Dialect } from './driver.ts';
+import { GRANT_BATCH_V7 } from './grant-batch.sql.ts';
 import { QUOTA_COUNTERS } from './quota-counters.sql.ts';
 
 export interface Migration {
@@ -225,6 +226,15 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
     // gateway of the previous version still running against PostgreSQL must fail its grants
     // rather than take a lock the new ones no longer take (it could over-admit).
     sql: { sqlite: 'DROP TABLE quota_locks;', postgres: `DROP TABLE quota_locks;\n${QUOTA_COUNTERS}` },
+  },
+  {
+    version: 7,
+    name: 'grant batch with cached plans (PostgreSQL)',
+    // PostgreSQL: chute_grant_batch keeps its plans, and the review queue's index leaves out
+    // granted rows so that no cached plan can count a window through it (grant-batch.sql.ts).
+    // SQLite plans its own statements (and could not use that partial index for the queue's
+    // `state IN (…)`), so it changes nothing.
+    sql: { sqlite: 'SELECT 1;', postgres: GRANT_BATCH_V7 },
   },
 ];
 
