@@ -17,6 +17,7 @@ import { DAY, MINUTE, readUsages } from '../src/db/quota.ts';
 import { usageSource } from '../src/db/usage.ts';
 import { type Engine, postgresEngine } from './helpers/engines.ts';
 import { newGrant } from './helpers/grants.ts';
+import { MOVES, rng } from './helpers/random-walk.ts';
 
 /**
  * PostgreSQL keeps quota usage in counter rows (quota-counters.sql.ts) that triggers keep up to
@@ -37,28 +38,6 @@ import { newGrant } from './helpers/grants.ts';
 
 const engine: Engine = await postgresEngine();
 const LOOSE: QuotaLimits = { pendingGrants: 1e9, bytesPerDay: 1e15, grantsPerMinute: 1e9 };
-
-const MOVES: Record<UploadState, UploadState[]> = {
-  granted: ['uploaded', 'expired', 'rejected'],
-  uploaded: ['granted', 'pending_review', 'verified', 'rejected'],
-  pending_review: ['approved', 'rejected', 'withdrawn'],
-  verified: [],
-  approved: [],
-  rejected: [],
-  expired: [],
-  withdrawn: [],
-};
-
-/** Deterministic, so a failure can be replayed: mulberry32. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The counters' figures at `now` (moving the windows there), as a grant batch reads them. */
 async function counted(driver: Driver, users: string[], now: number) {

@@ -7,6 +7,7 @@ import { DAY, MINUTE, readUsage } from '../src/db/quota.ts';
 import { QuotaLedger } from '../src/db/quota-ledger.ts';
 import { sqliteEngine } from './helpers/engines.ts';
 import { newGrant } from './helpers/grants.ts';
+import { MOVES, rng } from './helpers/random-walk.ts';
 
 /**
  * SQLite keeps quota usage in memory (quota-ledger.ts) instead of running the quota query; the
@@ -22,29 +23,6 @@ const LOOSE: QuotaLimits = { pendingGrants: 1e9, bytesPerDay: 1e15, grantsPerMin
 
 const grant = (userId: string, size: number, lifetimeMs: number, now: number) =>
   newGrant(userId, { declaredSize: size, expiresAt: now + lifetimeMs }, now);
-
-/** The moves complete, review and the sweeper make (and a claim handed back to `granted`). */
-const MOVES: Record<UploadState, UploadState[]> = {
-  granted: ['uploaded', 'expired', 'rejected'],
-  uploaded: ['granted', 'pending_review', 'verified', 'rejected'],
-  pending_review: ['approved', 'rejected', 'withdrawn'],
-  verified: [],
-  approved: [],
-  rejected: [],
-  expired: [],
-  withdrawn: [],
-};
-
-/** Deterministic, so a failure can be replayed: mulberry32. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('the ledger agrees with the quota query through 1500 random grants, transitions and clock jumps', async () => {
   let now = Date.UTC(2026, 10, 21, 12);
