@@ -58,6 +58,14 @@ after(async () => {
 });
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
+/** How a body's consume() ended, as text: 'resolved', or the error's message. */
+const settled = (body: SocketBody) =>
+  body
+    .consume(() => undefined)
+    .then(
+      () => 'resolved',
+      (e: Error) => e.message,
+    );
 const head = (method: string, path: string, headers: Record<string, string | number>) =>
   `${method} ${path} HTTP/1.1\r\nHost: x\r\n${Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}\r\n`)
@@ -205,12 +213,7 @@ test('a stalled sink stops the socket: nothing more is read until it settles (ba
 test('a client that goes away mid-body: consume rejects, nothing is left waiting', async () => {
   let rejected: Promise<string> | undefined;
   handler = (_req, _res, body) => {
-    rejected = body!
-      .consume(() => undefined)
-      .then(
-        () => 'resolved',
-        (e: Error) => e.message,
-      );
+    rejected = settled(body!);
   };
   const c = net.connect(port, '127.0.0.1');
   await new Promise<void>((r) => c.once('connect', r));
@@ -280,12 +283,7 @@ test('a refused body that is sent anyway is read and dropped; the connection car
 test('a body trickled below the minimum rate is cut off', async () => {
   let outcome: Promise<string> | undefined;
   handler = (_req, _res, body) => {
-    outcome = body!
-      .consume(() => undefined)
-      .then(
-        () => 'resolved',
-        (e: Error) => e.message,
-      );
+    outcome = settled(body!);
   };
   const c = net.connect(port, '127.0.0.1');
   await new Promise<void>((r) => c.once('connect', r));
