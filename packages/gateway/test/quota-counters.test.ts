@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { commitGrantBatch } from '../src/db/grant-batch.ts';
+import { type BatchGrant, commitGrantBatch } from '../src/db/grant-batch.ts';
 import type { Executor, SqlValue } from '../src/db/index.ts';
 import {
   type Driver,
   MIGRATIONS,
   migrate,
+  type NewGrant,
   openDriver,
   type QuotaLimits,
   Repo,
   type UploadState,
 } from '../src/db/index.ts';
 import { toPgPlaceholders } from '../src/db/placeholders.ts';
-import { DAY, MINUTE, readUsages } from '../src/db/quota.ts';
+import { chargeUsage, DAY, enforceQuota, MINUTE, readUsages } from '../src/db/quota.ts';
 import { usageSource } from '../src/db/usage.ts';
 import { type Engine, postgresEngine } from './helpers/engines.ts';
 import { newGrant } from './helpers/grants.ts';
@@ -42,6 +43,27 @@ const LOOSE: QuotaLimits = { pendingGrants: 1e9, bytesPerDay: 1e15, grantsPerMin
 /** The counters' figures at `now` (moving the windows there), as a grant batch reads them. */
 async function counted(driver: Driver, users: string[], now: number) {
   return driver.transaction((tx) => usageSource(driver).read(tx, users, now));
+}
+
+/** Grants as Grants hands them to commitGrantBatch, made at `now`. */
+function batchOf(
+  grants: readonly { user: string; limits: QuotaLimits; patch?: Partial<NewGrant> }[],
+  now: number,
+): BatchGrant[] {
+  return grants.map(({ user, limits, patch }) => {
+    const g = newGrant(user, patch, now);
+    return {
+      upload: { ...g, createdAt: now, updatedAt: now } as never,
+      limits,
+      audit: {
+        uploadId: g.id,
+        by: { id: user, role: 'uploader' },
+        action: 'granted',
+        fromState: null,
+        toState: 'granted',
+      },
+    };
+  });
 }
 
 async function assertAgree(driver: Driver, users: string[], now: number, where: string) {
@@ -101,6 +123,49 @@ describe('quota counters on postgres', { skip: engine.skip }, () => {
     } finally {
       await repo.close();
     }
+  });
+
+  test('a grant batch admits exactly what enforceQuota admits in order, refusals or not (300 random batches)', async () => {
+    // Tight limits, varying per grant as routes' do, so that some batches fit whole (migration
+    // 8's one-statement admission) and others refuse some grants (the per-grant loop). Bad
+    // inputs tried: a grant already past its deadline (never pending), a batch whose first grant
+    // is refused and a later smaller one fits, limits of 1e9 beside tight ones in one batch.
+    await migrate(driver);
+    let now = Date.UTC(2026, 11, 3, 9);
+    const random = rng(20261204);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+    const users = ['adm-ana', 'adm-bo', 'adm-cy'];
+    const seen = { whole: 0, partly: 0 };
+    for (let step = 0; step < 300; step++) {
+      const grants = Array.from({ length: 1 + Math.floor(random() * 12) }, () => ({
+        user: pick(users),
+        limits: {
+          grantsPerMinute: pick([4, 20, 1e9]),
+          pendingGrants: pick([3, 12, 1e9]),
+          bytesPerDay: pick([20_000, 200_000, 1e15]),
+        },
+        patch: {
+          declaredSize: 1 + Math.floor(random() * 4000),
+          expiresAt: now + pick([-1, 0, 30_000, 600_000]),
+        },
+      }));
+      const { usage, admitted } = await commitGrantBatch(driver, batchOf(grants, now), now);
+      const expected = grants.map(({ user, limits, patch }) => {
+        const used = usage.get(user)!;
+        try {
+          enforceQuota(used, limits, patch.declaredSize, now);
+        } catch {
+          return false;
+        }
+        chargeUsage(used, patch.declaredSize, patch.expiresAt, now);
+        return true;
+      });
+      assert.deepEqual(admitted, expected, `step ${step}`);
+      seen[expected.every(Boolean) ? 'whole' : 'partly']++;
+      await assertAgree(driver, users, now, `step ${step}`);
+      now += pick([0, 1, 2_000, 20_000, MINUTE, 10 * MINUTE, DAY / 2]);
+    }
+    assert.ok(seen.whole >= 30 && seen.partly >= 30, `both kinds of batch ran: ${JSON.stringify(seen)}`);
   });
 
   test('concurrent grants and transitions from two instances leave the counters exact', async () => {
@@ -223,7 +288,7 @@ describe('quota counters on postgres', { skip: engine.skip }, () => {
         );
       }
       await old.run("INSERT INTO quota_locks (user_id, touched_at) VALUES ('old-a', 1)");
-      assert.deepEqual(await migrate(old), [6, 7]);
+      assert.deepEqual(await migrate(old), [6, 7, 8]);
       const tables = await old.all<{ name: string }>(
         "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_name LIKE 'quota%'",
         [schema],
@@ -277,23 +342,14 @@ describe('quota counters on postgres', { skip: engine.skip }, () => {
       const batch = (user: string, now: number) =>
         commitGrantBatch(
           tx,
-          [0, 1, 2].map(() => {
-            const g = newGrant(user, {}, now);
-            return {
-              upload: { ...g, createdAt: now, updatedAt: now } as never,
-              limits: LOOSE,
-              audit: {
-                uploadId: g.id,
-                by: { id: user, role: 'uploader' },
-                action: 'granted',
-                fromState: null,
-                toState: 'granted',
-              },
-            };
-          }),
+          batchOf(
+            [0, 1, 2].map(() => ({ user, limits: LOOSE })),
+            now,
+          ),
           now,
         );
       const t = Date.now();
+      // chute_grant_batch forces generic plans (migration 8): made at this first call, on an empty table.
       await batch('plan-ana', t); // plans made and cached while uploads is empty
       // 20,000 granted rows of 100 other users, inside every window, straight into the table.
       await client.query(

@@ -7,10 +7,8 @@
  */
 import { DAY, MINUTE } from './quota.ts';
 
-/** Declarations, and step 1: lock the users' counter rows in user order (made if new). */
-export const GRANT_BATCH_HEAD = `LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-  v_batch JSONB := p_batch::jsonb;
+/** The body's variables (migration 8 declares one more: pending-index.sql.ts). */
+export const GRANT_BATCH_VARIABLES = `  v_batch JSONB := p_batch::jsonb;
   v_users TEXT[];
   v_start JSONB;
   v_used JSONB;
@@ -20,30 +18,48 @@ DECLARE
   r RECORD;
   u JSONB;
   a JSONB;
-BEGIN
+`;
+
+/** Step 1: lock the users' counter rows in user order (made if new). */
+export const GRANT_BATCH_LOCK = `BEGIN
   SELECT array_agg(DISTINCT x ORDER BY x) INTO v_users FROM jsonb_array_elements_text(v_batch -> 'users') x;
   INSERT INTO quota_usage (user_id) SELECT x FROM unnest(v_users) x ORDER BY x ON CONFLICT DO NOTHING;
   PERFORM 1 FROM quota_usage q WHERE q.user_id = ANY (v_users) ORDER BY q.user_id FOR UPDATE;
 `;
 
-/** Steps 2 and 3: the usage as of p_now, read after the locks; each grant admitted in order. */
-export const GRANT_BATCH_ADMIT = `  EXECUTE $q$
+/** What migrations 6 and 7 say of the function, its declarations and step 1. */
+export const GRANT_BATCH_HEAD = `LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+${GRANT_BATCH_VARIABLES}${GRANT_BATCH_LOCK}`;
+
+/**
+ * Step 2's read: each user's usage with the windows moved to `now`, as chute_quota_read computes
+ * it, not written yet. `users` and `now` are how the statement names the batch's user array and
+ * clock (`$1`/`$2` inside an EXECUTE, the variables in a static statement); `granted` is the test
+ * that a row is in state granted (migration 8 spells it so that only uploads_user_pending serves
+ * it: pending-index.sql.ts).
+ */
+export function usageRead(users: string, now: string, granted: string): string {
+  return `
   SELECT jsonb_object_agg(w.user_id, jsonb_build_object(
            'recent', w.recent - (SELECT count(*) FROM uploads u WHERE u.user_id = w.user_id
                                    AND u.created_at > w.old_rf AND u.created_at <= w.rf),
            'bytes', w.bytes - (SELECT coalesce(sum(u.declared_size), 0) FROM uploads u WHERE u.user_id = w.user_id
                                  AND u.created_at > w.old_bf AND u.created_at <= w.bf AND chute_quota_counts_bytes(u.state)),
-           'pending', w.pending - (SELECT count(*) FROM uploads u WHERE u.user_id = w.user_id AND u.state = 'granted'
+           'pending', w.pending - (SELECT count(*) FROM uploads u WHERE u.user_id = w.user_id AND ${granted}
                                      AND u.expires_at > w.old_pf AND u.expires_at <= w.pf),
            'rf', w.rf, 'bf', w.bf, 'pf', w.pf,
            'recentOldest', NULL, 'pendingFirstExpiry', NULL, 'bytesOldest', NULL))
   FROM (SELECT q.user_id, q.recent, q.bytes, q.pending,
-               q.recent_from AS old_rf, greatest(q.recent_from, $2 - ${MINUTE}) AS rf,
-               q.bytes_from AS old_bf, greatest(q.bytes_from, $2 - ${DAY}) AS bf,
-               q.pending_from AS old_pf, greatest(q.pending_from, $2) AS pf
-        FROM quota_usage q WHERE q.user_id = ANY ($1)) w
-  $q$ INTO v_start USING v_users, p_now;
+               q.recent_from AS old_rf, greatest(q.recent_from, ${now} - ${MINUTE}) AS rf,
+               q.bytes_from AS old_bf, greatest(q.bytes_from, ${now} - ${DAY}) AS bf,
+               q.pending_from AS old_pf, greatest(q.pending_from, ${now}) AS pf
+        FROM quota_usage q WHERE q.user_id = ANY (${users})) w
+  `;
+}
 
+/** Step 3: each grant admitted in order, as enforceQuota would, against v_start. */
+export const GRANT_BATCH_ADMIT_LOOP = `
   v_used := v_start;
   FOR r IN SELECT * FROM jsonb_to_recordset(v_batch -> 'grants')
       AS x(n INT, user_id TEXT, declared_size NUMERIC, expires_at BIGINT,
@@ -69,6 +85,34 @@ export const GRANT_BATCH_ADMIT = `  EXECUTE $q$
       'pending', (a ->> 'pending')::bigint + CASE WHEN r.expires_at > (u ->> 'pf')::bigint THEN 1 ELSE 0 END));
   END LOOP;
 `;
+
+/** Steps 2 and 3 as migrations 6 and 7 have them: the usage read planned on each call (EXECUTE). */
+export const GRANT_BATCH_ADMIT = `  EXECUTE $q$${usageRead('$1', '$2', "u.state = 'granted'")}$q$ INTO v_start USING v_users, p_now;
+${GRANT_BATCH_ADMIT_LOOP}`;
+
+/**
+ * Migration 7's probes for the refused users (the oldest entry of each window, for Retry-After),
+ * run only when the batch has refusals and planned on each call (EXECUTE); `granted` as in
+ * usageRead.
+ */
+export function refusalProbes(granted: string): string {
+  return `  IF cardinality(v_refused) > 0 THEN
+    FOR r IN EXECUTE $q$
+         SELECT x AS user_id,
+           (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
+              AND u.created_at > ($1 -> x ->> 'rf')::bigint) AS recent_oldest,
+           (SELECT min(u.expires_at) FROM uploads u WHERE u.user_id = x AND ${granted}
+              AND u.expires_at > ($1 -> x ->> 'pf')::bigint) AS pending_first_expiry,
+           (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
+              AND u.created_at > ($1 -> x ->> 'bf')::bigint AND chute_quota_counts_bytes(u.state)) AS bytes_oldest
+         FROM (SELECT DISTINCT x FROM unnest($2) x) d
+       $q$ USING v_start, v_refused LOOP
+      v_start := jsonb_set(v_start, ARRAY[r.user_id], (v_start -> r.user_id) || jsonb_build_object(
+        'recentOldest', r.recent_oldest, 'pendingFirstExpiry', r.pending_first_expiry, 'bytesOldest', r.bytes_oldest));
+    END LOOP;
+  END IF;
+`;
+}
 
 /** Step 4: the admitted grants and their audit rows inserted, each counter row written once. */
 export const GRANT_BATCH_WRITE = `  PERFORM set_config('chute.quota_counted', 'on', true);

@@ -18,7 +18,12 @@
  * Everything else is migration 6's chute_grant_batch as it was (grant-batch-steps.sql.ts, the steps both share;
  * quota-counters.sql.ts says what each step does and why).
  */
-import { GRANT_BATCH_ADMIT, GRANT_BATCH_HEAD, GRANT_BATCH_WRITE } from './grant-batch-steps.sql.ts';
+import {
+  GRANT_BATCH_ADMIT,
+  GRANT_BATCH_HEAD,
+  GRANT_BATCH_WRITE,
+  refusalProbes,
+} from './grant-batch-steps.sql.ts';
 
 export const GRANT_BATCH_V7 = `
 DROP INDEX uploads_state_completed;
@@ -34,20 +39,5 @@ ${GRANT_BATCH_ADMIT}
   -- The refusals' probes, only when there are refusals, planned on each call (EXECUTE): they run
   -- rarely, and a min() over an index is where a plan made for a small table could pick a scan
   -- of uploads_created in time order instead of the user's rows.
-  IF cardinality(v_refused) > 0 THEN
-    FOR r IN EXECUTE $q$
-         SELECT x AS user_id,
-           (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
-              AND u.created_at > ($1 -> x ->> 'rf')::bigint) AS recent_oldest,
-           (SELECT min(u.expires_at) FROM uploads u WHERE u.user_id = x AND u.state = 'granted'
-              AND u.expires_at > ($1 -> x ->> 'pf')::bigint) AS pending_first_expiry,
-           (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
-              AND u.created_at > ($1 -> x ->> 'bf')::bigint AND chute_quota_counts_bytes(u.state)) AS bytes_oldest
-         FROM (SELECT DISTINCT x FROM unnest($2) x) d
-       $q$ USING v_start, v_refused LOOP
-      v_start := jsonb_set(v_start, ARRAY[r.user_id], (v_start -> r.user_id) || jsonb_build_object(
-        'recentOldest', r.recent_oldest, 'pendingFirstExpiry', r.pending_first_expiry, 'bytesOldest', r.bytes_oldest));
-    END LOOP;
-  END IF;
-
+${refusalProbes("u.state = 'granted'")}
 ${GRANT_BATCH_WRITE}`;

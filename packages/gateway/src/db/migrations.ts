@@ -8,6 +8,7 @@
  */
 import type { Dialect } from './driver.ts';
 import { GRANT_BATCH_V7 } from './grant-batch.sql.ts';
+import { PENDING_INDEX_V8 } from './pending-index.sql.ts';
 import { QUOTA_COUNTERS } from './quota-counters.sql.ts';
 
 export interface Migration {
@@ -235,6 +236,14 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
     // SQLite plans its own statements (and could not use that partial index for the queue's
     // `state IN (…)`), so it changes nothing.
     sql: { sqlite: 'SELECT 1;', postgres: GRANT_BATCH_V7 },
+  },
+  {
+    version: 8,
+    name: 'grant batch usage read with a cached plan (PostgreSQL)',
+    // PostgreSQL: the usage read is no longer planned on every call; the pending window's index
+    // gets a predicate only that window's queries spell, so no cached plan can count it through
+    // an index that leads with state (pending-index.sql.ts). SQLite changes nothing.
+    sql: { sqlite: 'SELECT 1;', postgres: PENDING_INDEX_V8 },
   },
 ];
 

@@ -57,46 +57,7 @@ SELECT u.user_id,
 FROM uploads u, (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT AS now) t
 GROUP BY u.user_id, t.now;
 
--- Locks the users' rows (made if new), moves their windows to p_now, returns their usage.
--- p_users: a JSON array of user ids.
-CREATE FUNCTION chute_quota_read(p_users TEXT, p_now BIGINT)
-RETURNS TABLE (user_id TEXT, recent BIGINT, recent_oldest BIGINT, pending BIGINT,
-               pending_first_expiry BIGINT, bytes BIGINT, bytes_oldest BIGINT)
-LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_custom_plan AS $$
-#variable_conflict use_column
-DECLARE
-  v_users TEXT[];
-BEGIN
-  SELECT array_agg(DISTINCT x ORDER BY x) INTO v_users FROM json_array_elements_text(p_users::json) x;
-  INSERT INTO quota_usage (user_id) SELECT x FROM unnest(v_users) x ORDER BY x ON CONFLICT DO NOTHING;
-  PERFORM 1 FROM quota_usage q WHERE q.user_id = ANY (v_users) ORDER BY q.user_id FOR UPDATE;
-  -- A statement of its own, after the locks: its snapshot has every commit made before them.
-  UPDATE quota_usage q SET
-    recent = q.recent - (SELECT count(*) FROM uploads u WHERE u.user_id = q.user_id
-                           AND u.created_at > q.recent_from AND u.created_at <= p_now - ${MINUTE}),
-    recent_from = greatest(q.recent_from, p_now - ${MINUTE}),
-    bytes = q.bytes - (SELECT coalesce(sum(u.declared_size), 0) FROM uploads u WHERE u.user_id = q.user_id
-                         AND u.created_at > q.bytes_from AND u.created_at <= p_now - ${DAY}
-                         AND chute_quota_counts_bytes(u.state)),
-    bytes_from = greatest(q.bytes_from, p_now - ${DAY}),
-    pending = q.pending - (SELECT count(*) FROM uploads u WHERE u.user_id = q.user_id AND u.state = 'granted'
-                             AND u.expires_at > q.pending_from AND u.expires_at <= p_now),
-    pending_from = greatest(q.pending_from, p_now)
-  WHERE q.user_id = ANY (v_users)
-    AND (q.recent_from < p_now - ${MINUTE} OR q.bytes_from < p_now - ${DAY} OR q.pending_from < p_now);
-  -- The oldest entry of each window (for Retry-After): one index probe each.
-  RETURN QUERY
-  SELECT q.user_id, q.recent,
-         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = q.user_id AND u.created_at > q.recent_from),
-         q.pending,
-         (SELECT min(u.expires_at) FROM uploads u WHERE u.user_id = q.user_id AND u.state = 'granted'
-            AND u.expires_at > q.pending_from),
-         q.bytes,
-         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = q.user_id AND u.created_at > q.bytes_from
-            AND chute_quota_counts_bytes(u.state))
-  FROM quota_usage q WHERE q.user_id = ANY (v_users);
-END $$;
-
+${quotaRead('CREATE FUNCTION', "u.state = 'granted'")}
 -- A whole group-commit batch of grants in one statement, so in one round trip and its own
 -- transaction (grant-batch.ts). Returns {"usage": {user: usage before the batch}, "admitted": [n…]}.
 -- 1. Lock the users' counter rows in user order (made if new).
@@ -196,3 +157,50 @@ END $$;
 CREATE TRIGGER uploads_quota_truncate AFTER TRUNCATE ON uploads
   FOR EACH STATEMENT EXECUTE FUNCTION chute_quota_truncated();
 `;
+
+/**
+ * chute_quota_read as migration 6 made it (`create`: CREATE FUNCTION) and migration 8 redefines
+ * it (CREATE OR REPLACE FUNCTION, with its own spelling of `granted`: pending-index.sql.ts).
+ */
+export function quotaRead(create: string, granted: string): string {
+  return `-- Locks the users' rows (made if new), moves their windows to p_now, returns their usage.
+-- p_users: a JSON array of user ids.
+${create} chute_quota_read(p_users TEXT, p_now BIGINT)
+RETURNS TABLE (user_id TEXT, recent BIGINT, recent_oldest BIGINT, pending BIGINT,
+               pending_first_expiry BIGINT, bytes BIGINT, bytes_oldest BIGINT)
+LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+DECLARE
+  v_users TEXT[];
+BEGIN
+  SELECT array_agg(DISTINCT x ORDER BY x) INTO v_users FROM json_array_elements_text(p_users::json) x;
+  INSERT INTO quota_usage (user_id) SELECT x FROM unnest(v_users) x ORDER BY x ON CONFLICT DO NOTHING;
+  PERFORM 1 FROM quota_usage q WHERE q.user_id = ANY (v_users) ORDER BY q.user_id FOR UPDATE;
+  -- A statement of its own, after the locks: its snapshot has every commit made before them.
+  UPDATE quota_usage q SET
+    recent = q.recent - (SELECT count(*) FROM uploads u WHERE u.user_id = q.user_id
+                           AND u.created_at > q.recent_from AND u.created_at <= p_now - ${MINUTE}),
+    recent_from = greatest(q.recent_from, p_now - ${MINUTE}),
+    bytes = q.bytes - (SELECT coalesce(sum(u.declared_size), 0) FROM uploads u WHERE u.user_id = q.user_id
+                         AND u.created_at > q.bytes_from AND u.created_at <= p_now - ${DAY}
+                         AND chute_quota_counts_bytes(u.state)),
+    bytes_from = greatest(q.bytes_from, p_now - ${DAY}),
+    pending = q.pending - (SELECT count(*) FROM uploads u WHERE u.user_id = q.user_id AND ${granted}
+                             AND u.expires_at > q.pending_from AND u.expires_at <= p_now),
+    pending_from = greatest(q.pending_from, p_now)
+  WHERE q.user_id = ANY (v_users)
+    AND (q.recent_from < p_now - ${MINUTE} OR q.bytes_from < p_now - ${DAY} OR q.pending_from < p_now);
+  -- The oldest entry of each window (for Retry-After): one index probe each.
+  RETURN QUERY
+  SELECT q.user_id, q.recent,
+         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = q.user_id AND u.created_at > q.recent_from),
+         q.pending,
+         (SELECT min(u.expires_at) FROM uploads u WHERE u.user_id = q.user_id AND ${granted}
+            AND u.expires_at > q.pending_from),
+         q.bytes,
+         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = q.user_id AND u.created_at > q.bytes_from
+            AND chute_quota_counts_bytes(u.state))
+  FROM quota_usage q WHERE q.user_id = ANY (v_users);
+END $$;
+`;
+}
