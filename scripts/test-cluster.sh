@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # npm run test:cluster: start the cluster (scripts/cluster-up.sh), then run against it
 #   1. the gateway's end-to-end suites (packages/gateway/test: e2e, multipart, review, form, proxy,
-#      webhooks-e2e), one file at a time, through the balancer: CHUTE_E2E_CLUSTER makes their
-#      harness restart the cluster's instances on each file's own config on an empty database
-#      (scripts/cluster-restart.sh) instead of starting a gateway; the few tests that need a
-#      gateway's insides (its clock, a storage fault injected into it) skip, saying why;
+#      webhooks-e2e, frozen-rule), one file at a time, through the balancer: CHUTE_E2E_CLUSTER
+#      makes their harness restart the cluster's instances on each file's own config on an empty
+#      database (scripts/cluster-restart.sh; frozen-rule restarts them on other routes mid-test)
+#      instead of starting a gateway; the few tests that need a gateway's insides (its clock, a
+#      storage fault injected into it) skip, saying why;
 #   2. test/cluster (cross-instance complete, quotas across instances, one sweeper), on the
 #      cluster's own config again; it kills an instance, so it runs last;
 # and stop it. Each runs even if the one before failed; the script fails if any did.
@@ -13,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="${CHUTE_CLUSTER_DIR:-/tmp/chute-cluster}"
 SUITES=()
-for name in e2e multipart review form proxy webhooks-e2e; do
+for name in e2e multipart review form proxy webhooks-e2e frozen-rule; do
   SUITES+=("packages/gateway/test/$name.test.ts")
 done
 
