@@ -2,7 +2,8 @@
 # Start a small Chute cluster on loopback: N `chute serve` instances on one PostgreSQL database
 # and one Ceph RGW (scripts/rgw-start.sh), with HAProxy (Debian's) in front, round-robin.
 #
-#   bash scripts/cluster-up.sh      # prints the CHUTE_CLUSTER_* lines, also in $DIR/env
+#   bash scripts/cluster-up.sh                            # prints the CHUTE_CLUSTER_* lines, also in $DIR/env
+#   bash scripts/cluster-restart.sh [--empty-db] CONFIG   # the instances on another config
 #   bash scripts/cluster-down.sh
 #
 # The balancer adds `x-chute-instance: gwN` to every answer, so a client can see who served it.
@@ -20,15 +21,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 
-DIR="${CHUTE_CLUSTER_DIR:-/tmp/chute-cluster}"
-PORT="${CHUTE_CLUSTER_PORT:-7600}"
-SIZE="${CHUTE_CLUSTER_SIZE:-3}"
+# shellcheck source=scripts/cluster-lib.sh
+. scripts/cluster-lib.sh
 QUOTA="${CHUTE_CLUSTER_QUOTA:-5}"
-PG_ADMIN="${CHUTE_CLUSTER_PG:-postgres://postgres@127.0.0.1:5432/test}"
-DB="chute_cluster_${PORT}"
-PG_URL="${PG_ADMIN%/*}/${DB}"
 BUCKET="chute-cluster"
-NODE="$ROOT/node_modules/.bin/node"
 RGW_DIR="${CHUTE_RGW_DIR:-/tmp/chute-rgw}"
 
 log() { printf '[cluster-up] %s\n' "$*" >&2; }
@@ -54,15 +50,11 @@ bash scripts/rgw-start.sh >/dev/null || fail "RGW did not start"
 # shellcheck source=/dev/null
 . "$RGW_DIR/env"
 
-# The database: dropped and made again, so every cluster starts empty.
-PGOPTIONS=--client-min-messages=warning psql -q "$PG_ADMIN" -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" \
-  >/dev/null || fail "cannot create database $DB at $PG_ADMIN"
-
 SECRET="$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')"
 CONFIG="$DIR/chute.config.json"
-# Routes: `photo` for test/cluster; `logo`, `avatar` and `doc` as the gateway's end-to-end suite
-# declares them (packages/gateway/test/helpers/e2e.ts ROUTES), which test-cluster.sh runs through
-# the balancer.
+# The config test/cluster runs on (its route `photo`, the quota). The gateway's suites run on
+# configs of their own, built by their harness (cluster-restart.sh), and test-cluster.sh puts this
+# one back before test/cluster.
 cat >"$CONFIG" <<EOF
 {
   "listen": { "host": "127.0.0.1", "port": $PORT },
@@ -78,35 +70,18 @@ cat >"$CONFIG" <<EOF
   "quotas": { "pendingGrants": $QUOTA, "bytesPerDay": "10GB", "grantsPerMinute": 100000 },
   "sweeper": { "intervalMs": 1000, "graceMs": 0 },
   "routes": [
-    { "name": "photo", "types": ["image/png", "image/jpeg"], "maxSize": "1MB" },
-    { "name": "logo", "types": ["image/png", "image/jpeg", "image/webp", "image/gif"], "maxSize": "20MB",
-      "image": { "maxWidth": 4096, "maxHeight": 4096 }, "review": true },
-    { "name": "avatar", "types": ["image/png", "image/jpeg"], "maxSize": "1MB", "method": "put",
-      "image": { "maxWidth": 512, "maxHeight": 512 } },
-    { "name": "doc", "types": ["text/plain", "application/pdf"], "maxSize": "1MB", "method": "put" }
+    { "name": "photo", "types": ["image/png", "image/jpeg"], "maxSize": "1MB" }
   ]
 }
 EOF
 chmod 600 "$CONFIG"
 "$NODE" scripts/cluster-bucket.ts "$CONFIG" || fail "cannot prepare bucket $BUCKET"
 
-healthy() { [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$1/healthz" || true)" = 200 ]; }
-
+# The database (dropped and made again, so every cluster starts empty) and the instances.
+bash scripts/cluster-restart.sh --empty-db "$CONFIG" || fail "the instances did not start"
 instances=()
 for i in $(seq 1 "$SIZE"); do
-  p=$((PORT + i))
-  "$NODE" packages/cli/bin/chute.js serve --config "$CONFIG" --port "$p" --no-page >"$DIR/gw$i.log" 2>&1 &
-  echo $! >"$DIR/gw$i.pid"
-  instances+=("http://127.0.0.1:$p")
-done
-for i in $(seq 1 "$SIZE"); do
-  url="${instances[$((i - 1))]}"
-  for _ in $(seq 1 100); do
-    healthy "$url" && break
-    kill -0 "$(cat "$DIR/gw$i.pid")" 2>/dev/null || fail "instance gw$i exited"
-    sleep 0.2
-  done
-  healthy "$url" || fail "instance gw$i did not become healthy at $url"
+  instances+=("http://127.0.0.1:$((PORT + i))")
 done
 
 # The balancer: round-robin per request (http-server-close: each request is balanced on its

@@ -1,8 +1,8 @@
 // End to end over real HTTP: gateway (node:http) → embedded store (or RGW with
 // CHUTE_S3_TARGET=rgw) → SQLite and PostgreSQL. Browser uploads are made with fetch exactly as a
 // browser would send them; storage, not the gateway, is what refuses the bad ones.
-// With CHUTE_E2E_URL (helpers/e2e.ts EXTERNAL; `npm run test:cluster` sets it to the cluster's
-// balancer), the same tests run once against that gateway instead, its database being its own.
+// With CHUTE_E2E_CLUSTER (helpers/cluster.ts; `npm run test:cluster` sets it), the same tests run
+// once through the cluster's balancer instead, on the cluster's database.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -11,15 +11,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { prepareBucket } from '../src/storage/admin.ts';
 import {
-  EXTERNAL,
   type GrantJson,
   type Harness,
   startHarness,
+  testSpread,
   upload,
   uploadPost,
   uploadPut,
 } from './helpers/e2e.ts';
-import { type Engine, externalEngine, postgresEngine, sqliteEngine } from './helpers/engines.ts';
+import { type Engine, SUITE_ENGINES } from './helpers/engines.ts';
 import { HTML, jpeg, png } from './helpers/images.ts';
 
 /** What complete / GET answer with (or an error body). */
@@ -33,15 +33,7 @@ interface UploadJson {
 
 const sha256b64 = (b: Buffer) => createHash('sha256').update(b).digest('base64');
 
-const ENGINES = EXTERNAL === undefined ? [sqliteEngine, postgresEngine] : [externalEngine];
-
-for (const makeEngine of ENGINES) {
-  const name =
-    EXTERNAL !== undefined
-      ? `external: ${EXTERNAL.url}`
-      : makeEngine === sqliteEngine
-        ? 'sqlite'
-        : 'postgres';
+for (const [i, { name, open }] of SUITE_ENGINES.entries()) {
   describe(`gateway end to end (${name})`, () => {
     let engine: Engine;
     let h: Harness;
@@ -51,7 +43,7 @@ for (const makeEngine of ENGINES) {
     let admin: string;
 
     before(async () => {
-      engine = await makeEngine();
+      engine = await open();
       if (engine.skip) return;
       h = await startHarness(engine, `gw-${engine.name}`);
       [alice, bob, reviewer, admin] = await Promise.all([
@@ -487,7 +479,7 @@ for (const makeEngine of ENGINES) {
     });
 
     // Storage only: once per file is enough.
-    if (makeEngine === ENGINES[0])
+    if (i === 0)
       test('prepareBucket (chute dev): creates a private bucket with CORS; a preflight from the origin is allowed, others not', async (t) => {
         if (skip()) return t.skip(skip() as string);
         const bucket = `${h.target.bucketPrefix}-prep`;
@@ -572,24 +564,17 @@ for (const makeEngine of ENGINES) {
     });
 
     // Last: by now the tests above have sent their requests.
-    if (EXTERNAL !== undefined)
-      test('through a balancer: the requests were spread over more than one instance', (t) => {
-        const counts = [...h.instances].sort(([a], [b]) => a.localeCompare(b));
-        t.diagnostic(`answers per instance: ${counts.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
-        if (counts.length === 0) return t.skip('no x-chute-instance header: not behind the cluster balancer');
-        assert.ok(counts.length >= 2, 'every answer came from one instance');
-      });
+    testSpread(() => h);
   });
 }
 
-// Its own gateway with pendingGrants 2 (test/cluster checks the cluster's quota across instances).
-describe('quota (sqlite)', {
-  skip: EXTERNAL && 'needs a gateway of its own, configured with pendingGrants 2',
-}, () => {
+// Its own gateway with pendingGrants 2, on the first engine (test/cluster checks the cluster's
+// quota with concurrent grants across instances).
+describe(`quota (${SUITE_ENGINES[0]!.name})`, () => {
   let engine: Engine;
   let h: Harness;
   before(async () => {
-    engine = sqliteEngine();
+    engine = await SUITE_ENGINES[0]!.open();
     h = await startHarness(engine, 'gw-quota', { quotas: { pendingGrants: 2 } });
   });
   after(async () => {

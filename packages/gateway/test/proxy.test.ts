@@ -8,6 +8,8 @@
 //   admin's too); a route without proxy → 405; over the per-instance in-flight cap → 503 +
 //   Retry-After; the client hanging up mid-body; sending again after complete → 409.
 // And: 200 MiB through with the process's peak RSS growth under 160 MiB (memory flat in size).
+// With CHUTE_E2E_CLUSTER (`npm run test:cluster`) once through the cluster's balancer; the
+// in-flight cap is per instance, so that test sends to one instance.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -15,8 +17,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { route } from '../src/rules/builder.ts';
-import { type GrantJson, type Harness, startHarness } from './helpers/e2e.ts';
-import { type Engine, postgresEngine, sqliteEngine } from './helpers/engines.ts';
+import { type GrantJson, type Harness, startHarness, testSpread } from './helpers/e2e.ts';
+import { type Engine, SUITE_ENGINES } from './helpers/engines.ts';
 import { HTML, png } from './helpers/images.ts';
 
 const ROUTES = [
@@ -74,8 +76,7 @@ function send(
   });
 }
 
-for (const makeEngine of [sqliteEngine, postgresEngine]) {
-  const name = makeEngine === sqliteEngine ? 'sqlite' : 'postgres';
+for (const { name, open } of SUITE_ENGINES) {
   describe(`proxy mode (${name})`, () => {
     let engine: Engine;
     let h: Harness;
@@ -84,7 +85,7 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
     let admin: string;
 
     before(async () => {
-      engine = await makeEngine();
+      engine = await open();
       if (engine.skip) return;
       h = await startHarness(engine, `proxy-${engine.name}`, {
         routes: ROUTES,
@@ -112,7 +113,7 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       assert.equal(res.status, 201);
       return (await res.json()) as GrantJson;
     }
-    const contentUrl = (g: GrantJson) => `${h.url}/v1/uploads/${g.id}/content`;
+    const contentUrl = (g: GrantJson, base = h.url) => `${base}/v1/uploads/${g.id}/content`;
     async function stored(key: string): Promise<boolean> {
       try {
         await h.s3.send(new HeadObjectCommand({ Bucket: h.bucket, Key: key }));
@@ -146,8 +147,11 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       const dl = await h.api(`/v1/files/${g.id}/download`, { token: alice });
       const file = Buffer.from(await (await fetch(dl.headers.get('location') ?? '')).arrayBuffer());
       assert.ok(file.equals(bytes));
-      const metrics = await (await h.api('/metrics')).text();
-      assert.match(metrics, /chute_proxied_bytes_total\{route="pic"\} \d+/);
+      // Counted by the instance that carried it: read them all.
+      const metrics = await Promise.all(
+        h.instanceUrls.map(async (u) => (await fetch(`${u}/metrics`)).text()),
+      );
+      assert.match(metrics.join('\n'), /chute_proxied_bytes_total\{route="pic"\} \d+/);
     });
 
     test('a declared checksum that matches verifies (storage checks it too)', async (t) => {
@@ -239,6 +243,8 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       if (skip()) return t.skip(skip() as string);
       const big = Buffer.alloc(700_000, 7);
       const [g1, g2] = [await grant('blob', big), await grant('blob', big)];
+      // The cap is one instance's: both go to the same one.
+      const one = h.instanceUrls[0]!;
       // The first holds 700 kB of the 1 MiB cap while it trickles.
       let release!: () => void;
       const gate = new Promise<void>((r) => {
@@ -249,17 +255,17 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
         await gate;
         yield big.subarray(10_000);
       }
-      const first = send(contentUrl(g1), alice, slow(), { length: big.length });
+      const first = send(contentUrl(g1, one), alice, slow(), { length: big.length });
       try {
         await sleep(300);
-        const second = await send(contentUrl(g2), alice, [big], { length: big.length });
+        const second = await send(contentUrl(g2, one), alice, [big], { length: big.length });
         assert.equal(second.status, 503);
         assert.equal(second.headers['retry-after'], '5');
       } finally {
         release();
       }
       assert.equal((await first).status, 200);
-      const retried = await send(contentUrl(g2), alice, [big], { length: big.length });
+      const retried = await send(contentUrl(g2, one), alice, [big], { length: big.length });
       assert.equal(retried.status, 200, JSON.stringify(retried.json));
     });
 
@@ -311,5 +317,8 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       const growth = (peak - base) / 2 ** 20;
       assert.ok(growth < 160, `peak RSS grew ${growth.toFixed(1)} MiB`);
     });
+
+    // Last: by now the tests above have sent their requests.
+    testSpread(() => h);
   });
 }

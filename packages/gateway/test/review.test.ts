@@ -4,6 +4,8 @@
 // approve with a reason, unknown fields, a second decision, two reviewers at once, a reviewer
 // deciding their own upload, withdraw by a non-owner / twice / after a decision, decide after
 // withdraw, UPDATE/DELETE/TRUNCATE of audit rows, storage failing the publication copy.
+// With CHUTE_E2E_CLUSTER (`npm run test:cluster`) once through the cluster's balancer, on its
+// database: uploads granted on one instance, decided on another.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -12,8 +14,9 @@ import { openDriver } from '../src/db/open.ts';
 import { route } from '../src/rules/builder.ts';
 import { StorageError } from '../src/storage/errors.ts';
 import type { Storage } from '../src/storage/types.ts';
-import { type GrantJson, type Harness, startHarness, upload } from './helpers/e2e.ts';
-import { type Engine, postgresEngine, sqliteEngine } from './helpers/engines.ts';
+import { CLUSTER } from './helpers/cluster.ts';
+import { type GrantJson, type Harness, startHarness, testSpread, upload } from './helpers/e2e.ts';
+import { type Engine, SUITE_ENGINES } from './helpers/engines.ts';
 import { png } from './helpers/images.ts';
 
 const ROUTES = [
@@ -64,8 +67,8 @@ function failPublication(real: Storage): Storage {
   });
 }
 
-for (const makeEngine of [sqliteEngine, postgresEngine]) {
-  describe(`review, publication, audit (${makeEngine === sqliteEngine ? 'sqlite' : 'postgres'})`, () => {
+for (const { name, open } of SUITE_ENGINES) {
+  describe(`review, publication, audit (${name})`, () => {
     let engine: Engine;
     let h: Harness;
     let alice: string;
@@ -75,11 +78,12 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
     let root: string;
 
     before(async () => {
-      engine = await makeEngine();
+      engine = await open();
       if (engine.skip) return;
       h = await startHarness(engine, `review-${engine.name}`, {
         routes: ROUTES,
-        wrapStorage: failPublication,
+        // The cluster's instances are processes of their own: nothing can be injected there.
+        ...(CLUSTER === undefined && { wrapStorage: failPublication }),
       });
       [alice, bob, rita, rex, root] = await Promise.all([
         h.token('alice'),
@@ -104,7 +108,12 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       return false;
     };
 
-    async function uploaded(token: string, routeName: string, bytes = png(32, 16)): Promise<View> {
+    /** Granted, uploaded and completed; `grantedBy`: the instance that granted it (behind the cluster's balancer). */
+    async function uploaded(
+      token: string,
+      routeName: string,
+      bytes = png(32, 16),
+    ): Promise<View & { grantedBy: string | null }> {
       const res = await h.api('/v1/grants', {
         token,
         json: { route: routeName, filename: 'logo.png', contentType: 'image/png', size: bytes.length },
@@ -114,11 +123,15 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       const up = await upload(g, bytes);
       assert.ok(up.ok, await up.text());
       const done = await h.api(`/v1/uploads/${g.id}/complete`, { token, method: 'POST' });
-      return (await done.json()) as View;
+      return { ...((await done.json()) as View), grantedBy: res.headers.get('x-chute-instance') };
     }
     const decide = async (token: string, id: string, body: unknown) => {
       const res = await h.api(`/v1/uploads/${id}/decision`, { token, json: body });
-      return { status: res.status, body: (await res.json()) as View };
+      return {
+        status: res.status,
+        body: (await res.json()) as View,
+        instance: res.headers.get('x-chute-instance'),
+      };
     };
     const history = async (token: string, id: string) => {
       const res = await h.api(`/v1/uploads/${id}/history`, { token });
@@ -210,6 +223,10 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       const u = await uploaded(alice, 'logo');
       const ok = await decide(rita, u.id, { decision: 'approve', note: 'nice' });
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      if (CLUSTER !== undefined) {
+        t.diagnostic(`granted by ${u.grantedBy}, decided by ${ok.instance}`);
+        assert.ok(u.grantedBy !== null && ok.instance !== null && u.grantedBy !== ok.instance);
+      }
       assert.equal(ok.body.state, 'approved');
       assert.deepEqual(ok.body.review, {
         decision: 'approve',
@@ -277,6 +294,7 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
       });
       // Kept for the route's retention (1 h), then the sweeper deletes it.
       assert.equal(await exists(`files/${u.id}`), true);
+      if (h.internals !== false) return t.diagnostic(`purge after the retention not run: ${h.internals}`);
       await h.gateway.sweeper.once();
       assert.equal(await exists(`files/${u.id}`), true);
       h.clock.offset = 3_600_001;
@@ -361,6 +379,8 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
 
     test('publication that fails is retried by the sweeper; review.approved goes out once published', async (t) => {
       if (skip(t)) return;
+      // It fails the gateway's storage copy, then moves its clock and runs its sweeper.
+      if (h.internals !== false) return t.skip(h.internals);
       const u = await uploaded(alice, 'logo');
       publishFault.failing = true;
       let decided: View;
@@ -423,7 +443,7 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
           db.transaction((tx) => tx.run('DELETE FROM audit')),
           /append-only/,
         );
-        if (engine.name === 'postgres') await assert.rejects(db.exec('TRUNCATE audit'), /append-only/);
+        if (engine.url.startsWith('postgres')) await assert.rejects(db.exec('TRUNCATE audit'), /append-only/);
         assert.deepEqual(
           await db.all('SELECT * FROM audit WHERE upload_id = ? ORDER BY at, id', [u.id]),
           before,
@@ -432,5 +452,8 @@ for (const makeEngine of [sqliteEngine, postgresEngine]) {
         await db.close();
       }
     });
+
+    // Last: by now the tests above have sent their requests.
+    testSpread(() => h);
   });
 }

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -15,17 +17,20 @@ import { S3Storage } from '../../src/storage/s3.ts';
 import type { Storage } from '../../src/storage/types.ts';
 import { type Logger, silentLogger } from '../../src/telemetry/logger.ts';
 import { apiFetch } from './api.ts';
+import { CLUSTER, type Cluster, restartCluster, type Site } from './cluster.ts';
 import type { Engine } from './engines.ts';
+import { routeSpec } from './route-spec.ts';
 
 /**
  * One gateway over real HTTP, against the S3 target the conformance suite uses (the embedded
  * store in-process by default; CHUTE_S3_TARGET=rgw + S3_* for a running Ceph RGW) and a database
  * engine. Nothing is mocked: grants are signed by the gateway and enforced by the store.
  *
- * Or a gateway running elsewhere (EXTERNAL below): `npm run test:cluster` points the suite at the
- * cluster's balancer, which has these ROUTES in its config. Then the harness starts nothing;
- * tests that need the gateway's insides (its sweeper, its clock, its database, a restart with
- * other routes) skip with the reason `h.internals` gives.
+ * Or, with CHUTE_E2E_CLUSTER (helpers/cluster.ts; `npm run test:cluster`), the cluster's
+ * instances behind its balancer: the harness builds the suite's config from the same options
+ * (suiteConfig), with the cluster's storage, database and listen, and restarts the instances on
+ * it. Tests that need a gateway's insides (its clock and sweeper, its services, a storage fault
+ * injected into it) skip with the reason `h.internals` gives.
  */
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0000';
 
@@ -44,32 +49,19 @@ export const ROUTES = [
   route('doc').types('text/plain', 'application/pdf').maxSize('1MB').method('put'),
 ];
 
-/**
- * A gateway already running, named by the environment (scripts/test-cluster.sh sets these from
- * cluster-up.sh's env): CHUTE_E2E_URL its base URL, CHUTE_E2E_JWT_SECRET the secret it verifies
- * tokens with, CHUTE_E2E_BUCKET its bucket on the S3 target (CHUTE_S3_TARGET=rgw + S3_*).
- * Undefined when CHUTE_E2E_URL is not set.
- */
-export const EXTERNAL = external();
-
-function external(): { url: string; secret: string; bucket: string } | undefined {
-  const url = process.env['CHUTE_E2E_URL'];
-  if (url === undefined || url === '') return undefined;
-  const secret = process.env['CHUTE_E2E_JWT_SECRET'];
-  const bucket = process.env['CHUTE_E2E_BUCKET'];
-  if (!secret || !bucket) throw new Error('CHUTE_E2E_URL needs CHUTE_E2E_JWT_SECRET and CHUTE_E2E_BUCKET');
-  return { url: url.replace(/\/+$/, ''), secret, bucket };
-}
-
-/** Why a test that needs the gateway's insides cannot run against an external one. */
-const EXTERNAL_REASON = 'the gateway runs elsewhere (CHUTE_E2E_URL): its insides are out of reach';
+/** Why a test that needs a gateway's insides cannot run against the cluster's. */
+const CLUSTER_REASON =
+  "the gateways are the cluster's own processes (CHUTE_E2E_CLUSTER): their clock, sweeper and services are out of reach";
 
 export interface Harness {
   target: Target;
   s3: S3Client;
   bucket: string;
   readonly gateway: Gateway;
+  /** Where requests go: the gateway, or the cluster's balancer. */
   readonly url: string;
+  /** Each instance's own URL: the gateway's; the cluster's instances, bypassing the balancer. */
+  readonly instanceUrls: readonly string[];
   /** Added to Date.now() for the gateway's clock (grant deadlines, sweeper). */
   clock: { offset: number };
   token(user: string, role?: 'uploader' | 'reviewer' | 'admin'): Promise<string>;
@@ -78,12 +70,9 @@ export interface Harness {
     path: string,
     init?: { method?: string; token?: string; json?: unknown; headers?: Record<string, string> },
   ): Promise<Response>;
-  /** A new gateway on the same database and bucket, configured with `routes` (a config change). */
+  /** A new gateway (the cluster: its instances restarted) on the same database and bucket, configured with `routes`. */
   restart(routes: readonly CompleteRoute[]): Promise<void>;
-  /**
-   * False for a gateway this harness started; for an external one, the reason a test that
-   * needs `gateway`, `clock` or `restart` skips.
-   */
+  /** False for a gateway this harness started; for the cluster, the reason a test that needs `gateway` or `clock` skips. */
   readonly internals: false | string;
   /** Answers per `x-chute-instance` (set by the cluster's balancer), for requests made with `api`. */
   readonly instances: ReadonlyMap<string, number>;
@@ -92,7 +81,7 @@ export interface Harness {
 
 export interface HarnessOptions {
   routes?: readonly CompleteRoute[];
-  /** Fault injection around the real S3 client (a storage that fails some calls). */
+  /** Fault injection around the real S3 client (a storage that fails some calls); not in the cluster. */
   wrapStorage?: (real: Storage) => Storage;
   quotas?: { pendingGrants?: number; bytesPerDay?: string; grantsPerMinute?: number };
   sweeper?: { graceMs?: number; claimTimeoutMs?: number };
@@ -104,7 +93,7 @@ export interface HarnessOptions {
   /** The config's `companion` and `cors` blocks (Uppy's Companion endpoints, from a page). */
   companion?: Record<string, unknown>;
   cors?: Record<string, unknown>;
-  /** Where the gateway logs (default: nowhere). */
+  /** Where the gateway logs (default: nowhere); not in the cluster (its instances log to files). */
   logger?: Logger;
 }
 
@@ -128,42 +117,51 @@ async function releaseTarget(): Promise<void> {
   await s.target.close();
 }
 
+/** A suite's config: the site's sections and what the suite's options ask for. One for both kinds of harness. */
+function suiteConfig(
+  site: Site,
+  options: HarnessOptions,
+  routes: readonly unknown[],
+): Record<string, unknown> {
+  return {
+    ...site,
+    quotas: { pendingGrants: 1000, bytesPerDay: '10GB', grantsPerMinute: 10_000, ...options.quotas },
+    sweeper: { ...site.sweeper, ...options.sweeper },
+    ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
+    ...(options.proxy !== undefined && { proxy: options.proxy }),
+    ...(options.form !== undefined && { form: options.form }),
+    ...(options.companion !== undefined && { companion: options.companion }),
+    ...(options.cors !== undefined && { cors: options.cors }),
+    routes,
+  };
+}
+
 export async function startHarness(
   engine: Engine,
   label: string,
   options: HarnessOptions = {},
 ): Promise<Harness> {
-  if (EXTERNAL !== undefined) {
-    // Its config is its own: a suite that needs other routes or settings cannot run against it.
-    const set = Object.keys(options).filter((k) => options[k as keyof HarnessOptions] !== undefined);
-    if (set.length > 0) throw new Error(`an external gateway (CHUTE_E2E_URL) cannot take ${set.join(', ')}`);
-    return externalHarness(EXTERNAL);
-  }
+  if (CLUSTER !== undefined) return clusterHarness(CLUSTER, engine, options);
   const { target: t, s3 } = await target();
   const bucket = `${t.bucketPrefix}-${label}`.toLowerCase().slice(0, 63);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const clock = { offset: 0 };
+  const site: Site = {
+    listen: { host: '127.0.0.1', port: 0 },
+    storage: {
+      endpoint: t.endpoint,
+      region: t.region,
+      bucket,
+      accessKeyId: t.accessKeyId,
+      secretAccessKey: t.secretAccessKey,
+    },
+    database: { url: engine.url },
+    auth: { jwt: { secret: JWT_SECRET } },
+    // It never runs by itself (sweep: false): tests run it with gateway.sweeper.once().
+    sweeper: { intervalMs: 3_600_000, graceMs: 1000 },
+  };
   const open = async (routes: readonly CompleteRoute[]) => {
-    const config = parseConfig({
-      listen: { host: '127.0.0.1', port: 0 },
-      storage: {
-        endpoint: t.endpoint,
-        region: t.region,
-        bucket,
-        accessKeyId: t.accessKeyId,
-        secretAccessKey: t.secretAccessKey,
-      },
-      database: { url: engine.url },
-      auth: { jwt: { secret: JWT_SECRET } },
-      quotas: { pendingGrants: 1000, bytesPerDay: '10GB', grantsPerMinute: 10_000, ...options.quotas },
-      sweeper: { intervalMs: 3_600_000, graceMs: 1000, ...options.sweeper },
-      ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
-      ...(options.proxy !== undefined && { proxy: options.proxy }),
-      ...(options.form !== undefined && { form: options.form }),
-      ...(options.companion !== undefined && { companion: options.companion }),
-      ...(options.cors !== undefined && { cors: options.cors }),
-      routes,
-    });
+    const config = parseConfig(suiteConfig(site, options, routes));
     const gateway = await createGateway(config, {
       logger: options.logger ?? silentLogger(),
       clock: () => Date.now() + clock.offset,
@@ -186,6 +184,9 @@ export async function startHarness(
     },
     get url() {
       return current.url;
+    },
+    get instanceUrls() {
+      return [current.url];
     },
     clock,
     token: (user, role = 'uploader') => mintToken({ user, role, secret: JWT_SECRET }),
@@ -246,40 +247,82 @@ export function upload(grant: GrantJson, bytes: Buffer): Promise<Response> {
 }
 
 /**
- * The harness for a gateway running elsewhere: its bucket exists and is its own (nothing is
- * created or deleted here), its tokens are minted with its secret, and every answer's
- * x-chute-instance is counted.
+ * The harness for the cluster: the suite's config (suiteConfig, on the cluster's site) written
+ * and the instances restarted on it, on an emptied database as a suite of ours gets; requests go
+ * through the balancer, and every answer's x-chute-instance is counted. The bucket is the
+ * cluster's (nothing is created or deleted here).
  */
-async function externalHarness(gw: { url: string; secret: string; bucket: string }): Promise<Harness> {
+async function clusterHarness(c: Cluster, engine: Engine, options: HarnessOptions): Promise<Harness> {
+  if (engine.name !== 'cluster')
+    throw new Error(
+      `with CHUTE_E2E_CLUSTER a suite runs on the cluster's database (SUITE_ENGINES), not ${engine.name}`,
+    );
+  const inside = (['wrapStorage', 'logger'] as const).filter((k) => options[k] !== undefined);
+  if (inside.length > 0)
+    throw new Error(
+      `the cluster's gateways cannot take ${inside.join(', ')}: skip what needs them in cluster mode`,
+    );
   const { target: t, s3 } = await target();
+  const apply = async (routes: readonly CompleteRoute[], emptyDatabase: boolean) => {
+    const input = suiteConfig(c.site, options, routes.map(routeSpec));
+    parseConfig(input); // refused here, with the schema's message, not in each instance's log
+    await restartCluster(c, input, { emptyDatabase });
+  };
+  try {
+    // The tests read and write the cluster's objects through the target: the same storage.
+    if (t.endpoint !== c.site.storage.endpoint)
+      throw new Error(
+        `the cluster's storage is ${c.site.storage.endpoint}, the S3 target ${t.endpoint}: set CHUTE_S3_TARGET=rgw and S3_* from the cluster's env`,
+      );
+    await apply(options.routes ?? ROUTES, true);
+  } catch (e) {
+    await releaseTarget();
+    throw e;
+  }
   const instances = new Map<string, number>();
-  const fetchApi = apiFetch(() => gw.url);
+  const fetchApi = apiFetch(() => c.url);
   const unreachable = (): never => {
-    throw new Error(EXTERNAL_REASON);
+    throw new Error(CLUSTER_REASON);
   };
   return {
     target: t,
     s3,
-    bucket: gw.bucket,
+    bucket: c.site.storage.bucket,
     get gateway(): Gateway {
       return unreachable();
     },
-    url: gw.url,
+    url: c.url,
+    instanceUrls: c.instances,
     get clock(): { offset: number } {
       return unreachable();
     },
-    token: (user, role = 'uploader') => mintToken({ user, role, secret: gw.secret }),
+    token: (user, role = 'uploader') => mintToken({ user, role, secret: c.site.auth.jwt.secret }),
     async api(path, init) {
       const res = await fetchApi(path, init);
       const by = res.headers.get('x-chute-instance');
       if (by !== null) instances.set(by, (instances.get(by) ?? 0) + 1);
       return res;
     },
-    restart: async () => unreachable(),
-    internals: EXTERNAL_REASON,
+    restart: (routes) => apply(routes, false),
+    internals: CLUSTER_REASON,
     instances,
     close: releaseTarget,
   };
+}
+
+/**
+ * In the cluster, a file's last test: every instance answered some of its requests (made with
+ * `api`), so the file fails if the balancer were bypassed or sent everything to one instance.
+ */
+export function testSpread(harness: () => Harness): void {
+  if (CLUSTER === undefined) return;
+  const all = CLUSTER.instances.length;
+  test(`through the balancer: the requests were spread over all ${all} instances`, (t) => {
+    const counts = [...harness().instances].sort(([a], [b]) => a.localeCompare(b));
+    t.diagnostic(`answers per instance: ${counts.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+    assert.ok(counts.length >= 2, 'not more than one instance answered');
+    assert.equal(counts.length, all);
+  });
 }
 
 async function emptyAndDeleteBucket(s3: S3Client, bucket: string): Promise<void> {

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { randomBase62 } from '../../src/domain/ids.ts';
+import { CLUSTER, type Cluster } from './cluster.ts';
 
 /** A database for one test file: a URL, open options, and how to throw it away. */
 export interface Engine {
-  /** external: the database of a gateway running elsewhere (helpers/e2e.ts EXTERNAL), not ours to open. */
-  name: 'sqlite' | 'postgres' | 'external';
+  /** cluster: the database of the cluster the suites run against (helpers/cluster.ts). */
+  name: 'sqlite' | 'postgres' | 'cluster';
   url: string;
   options: { schema?: string };
   /** Set when this engine cannot run here (only ever outside CI). */
@@ -28,10 +29,25 @@ export function sqliteEngine(): Engine {
   };
 }
 
-/** For suites run against a gateway running elsewhere: there is no database of ours. */
-export function externalEngine(): Engine {
-  return { name: 'external', url: '', options: {}, cleanup: async () => {} };
+/**
+ * The cluster's database (helpers/cluster.ts): its harness empties it for each suite (the
+ * instances hold its connections, so it is emptied while they are stopped, not here).
+ */
+function clusterEngine(cluster: Cluster): Engine {
+  return { name: 'cluster', url: cluster.site.database.url, options: {}, cleanup: async () => {} };
 }
+
+/**
+ * What a gateway suite runs on, each in a describe of its own: SQLite and PostgreSQL; or, with
+ * CHUTE_E2E_CLUSTER, the cluster's database, once.
+ */
+export const SUITE_ENGINES: readonly { name: string; open: () => Engine | Promise<Engine> }[] =
+  CLUSTER === undefined
+    ? [
+        { name: 'sqlite', open: sqliteEngine },
+        { name: 'postgres', open: postgresEngine },
+      ]
+    : [{ name: `cluster: ${CLUSTER.url}`, open: () => clusterEngine(CLUSTER!) }];
 
 /**
  * A fresh schema in the test database, dropped by cleanup, so parallel runs never share tables.
