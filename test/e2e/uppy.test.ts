@@ -77,6 +77,20 @@ interface UppyLike {
   emit(event: string): void;
   cancelAll(): void;
   upload(): Promise<unknown>;
+  getID(): string;
+}
+/** The slice of the page's IndexedDB the reload test reads (this project's types have no DOM). */
+interface IdbRequest<T> {
+  result: T;
+  error: unknown;
+  onsuccess: (() => void) | null;
+  onerror: (() => void) | null;
+}
+interface IdbDatabase {
+  transaction(stores: string[]): {
+    objectStore(name: string): { get(key: string): IdbRequest<unknown>; count(): IdbRequest<unknown> };
+  };
+  close(): void;
 }
 interface PageApi {
   calls: string[];
@@ -247,7 +261,39 @@ describe('Uppy (@uppy/core + @uppy/aws-s3 from npm) in Chromium against chute de
           };
           // The file kept in IndexedDB, some parts up, and Uppy's state (uploadId, key) written.
           await until(() => logs.some((l) => l.includes('Added 1 blobs')) && out.parts >= 8);
-          await new Promise((r) => setTimeout(r, 1500));
+          // Golden Retriever's writes to IndexedDB are best-effort and finish after it says so:
+          // the blob ("Added 1 blobs") once its transaction commits, the snapshot of Uppy's
+          // state on a 500 ms throttle. A reload before both restored the file as a ghost,
+          // without its bytes, and nothing was uploaded (seen in CI on a loaded machine). Wait
+          // until a new transaction sees both: the blob, and the snapshot with the upload's id.
+          const idb = (
+            globalThis as unknown as { indexedDB: { open(name: string): IdbRequest<IdbDatabase> } }
+          ).indexedDB;
+          const request = <T>(r: IdbRequest<T>) =>
+            new Promise<T>((resolve, reject) => {
+              r.onsuccess = () => resolve(r.result);
+              r.onerror = () => reject(r.error);
+            });
+          const stored = async () => {
+            const db = await request(idb.open('uppy-blobs'));
+            try {
+              const record = (await request(
+                db.transaction(['metadata']).objectStore('metadata').get(uppy.getID()),
+              )) as { metadata: string } | undefined;
+              const files = Object.values(
+                (
+                  JSON.parse(record?.metadata ?? '{}') as {
+                    files?: Record<string, { s3Multipart?: { uploadId?: string } }>;
+                  }
+                ).files ?? {},
+              );
+              const blobs = (await request(db.transaction(['files']).objectStore('files').count())) as number;
+              return blobs > 0 && files.some((f) => f.s3Multipart?.uploadId !== undefined);
+            } finally {
+              db.close();
+            }
+          };
+          while (!(await stored())) await new Promise((r) => setTimeout(r, 100));
           return { uploadId: out.uploadId, parts: out.parts };
         },
         { size, token },
