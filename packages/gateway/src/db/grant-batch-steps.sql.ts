@@ -91,27 +91,36 @@ export const GRANT_BATCH_ADMIT = `  EXECUTE $q$${usageRead('$1', '$2', "u.state 
 ${GRANT_BATCH_ADMIT_LOOP}`;
 
 /**
- * Migration 7's probes for the refused users (the oldest entry of each window, for Retry-After),
- * run only when the batch has refusals and planned on each call (EXECUTE); `granted` as in
- * usageRead.
+ * The probes for the refused users: the oldest entry of each window, for Retry-After, planned on
+ * each call (EXECUTE); `granted` as in usageRead. Migration 6 runs them on every batch.
  */
+export function probeLoop(granted: string): string {
+  return `  FOR r IN EXECUTE $q$
+       SELECT x AS user_id,
+         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
+            AND u.created_at > ($1 -> x ->> 'rf')::bigint) AS recent_oldest,
+         (SELECT min(u.expires_at) FROM uploads u WHERE u.user_id = x AND ${granted}
+            AND u.expires_at > ($1 -> x ->> 'pf')::bigint) AS pending_first_expiry,
+         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
+            AND u.created_at > ($1 -> x ->> 'bf')::bigint AND chute_quota_counts_bytes(u.state)) AS bytes_oldest
+       FROM (SELECT DISTINCT x FROM unnest($2) x) d
+     $q$ USING v_start, v_refused LOOP
+    v_start := jsonb_set(v_start, ARRAY[r.user_id], (v_start -> r.user_id) || jsonb_build_object(
+      'recentOldest', r.recent_oldest, 'pendingFirstExpiry', r.pending_first_expiry, 'bytesOldest', r.bytes_oldest));
+  END LOOP;
+`;
+}
+
+/** Migration 7's: the probes only when the batch has refusals. */
 export function refusalProbes(granted: string): string {
   return `  IF cardinality(v_refused) > 0 THEN
-    FOR r IN EXECUTE $q$
-         SELECT x AS user_id,
-           (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
-              AND u.created_at > ($1 -> x ->> 'rf')::bigint) AS recent_oldest,
-           (SELECT min(u.expires_at) FROM uploads u WHERE u.user_id = x AND ${granted}
-              AND u.expires_at > ($1 -> x ->> 'pf')::bigint) AS pending_first_expiry,
-           (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
-              AND u.created_at > ($1 -> x ->> 'bf')::bigint AND chute_quota_counts_bytes(u.state)) AS bytes_oldest
-         FROM (SELECT DISTINCT x FROM unnest($2) x) d
-       $q$ USING v_start, v_refused LOOP
-      v_start := jsonb_set(v_start, ARRAY[r.user_id], (v_start -> r.user_id) || jsonb_build_object(
-        'recentOldest', r.recent_oldest, 'pendingFirstExpiry', r.pending_first_expiry, 'bytesOldest', r.bytes_oldest));
-    END LOOP;
-  END IF;
+${indent(probeLoop(granted))}  END IF;
 `;
+}
+
+/** Every non-empty line two spaces further in (a step moved into an IF). */
+export function indent(sql: string): string {
+  return sql.replace(/^(?=.)/gm, '  ');
 }
 
 /** Step 4: the admitted grants and their audit rows inserted, each counter row written once. */

@@ -35,6 +35,7 @@ import {
   GRANT_BATCH_LOCK,
   GRANT_BATCH_VARIABLES,
   GRANT_BATCH_WRITE,
+  indent,
   refusalProbes,
   usageRead,
 } from './grant-batch-steps.sql.ts';
@@ -73,11 +74,6 @@ const FAST_ADMIT = `
   ELSE
     v_admitted := '{}';
 `;
-
-/** Migration 7's loop as the ELSE branch of FAST_ADMIT. */
-function indent(sql: string): string {
-  return sql.replace(/^(?=.)/gm, '  ');
-}
 
 export const PENDING_INDEX_V8 = `
 DROP INDEX uploads_user_pending;

@@ -23,7 +23,12 @@
  * statement of its own — a VOLATILE function's statements each take a fresh snapshot under READ
  * COMMITTED, so it sees every grant and transition committed before it got the locks.
  */
-import { GRANT_BATCH_ADMIT, GRANT_BATCH_HEAD, GRANT_BATCH_WRITE } from './grant-batch-steps.sql.ts';
+import {
+  GRANT_BATCH_ADMIT,
+  GRANT_BATCH_HEAD,
+  GRANT_BATCH_WRITE,
+  probeLoop,
+} from './grant-batch-steps.sql.ts';
 import { DAY, MINUTE } from './quota.ts';
 
 /** Below any epoch-ms time: a new user's windows start empty and count every row. */
@@ -75,20 +80,7 @@ ${GRANT_BATCH_HEAD}
   -- edge through uploads_state_completed, every granted row of every user, so a batch's cost grew
   -- with the table. So are the refusals' probes below; the other statements keep cached plans.
 ${GRANT_BATCH_ADMIT}
-  FOR r IN EXECUTE $q$
-       SELECT x AS user_id,
-         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
-            AND u.created_at > ($1 -> x ->> 'rf')::bigint) AS recent_oldest,
-         (SELECT min(u.expires_at) FROM uploads u WHERE u.user_id = x AND u.state = 'granted'
-            AND u.expires_at > ($1 -> x ->> 'pf')::bigint) AS pending_first_expiry,
-         (SELECT min(u.created_at) FROM uploads u WHERE u.user_id = x
-            AND u.created_at > ($1 -> x ->> 'bf')::bigint AND chute_quota_counts_bytes(u.state)) AS bytes_oldest
-       FROM (SELECT DISTINCT x FROM unnest($2) x) d
-     $q$ USING v_start, v_refused LOOP
-    v_start := jsonb_set(v_start, ARRAY[r.user_id], (v_start -> r.user_id) || jsonb_build_object(
-      'recentOldest', r.recent_oldest, 'pendingFirstExpiry', r.pending_first_expiry, 'bytesOldest', r.bytes_oldest));
-  END LOOP;
-
+${probeLoop("u.state = 'granted'")}
 ${GRANT_BATCH_WRITE}
 -- New rows, one UPDATE per statement.
 CREATE FUNCTION chute_quota_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
