@@ -1,9 +1,11 @@
 /**
- * The steps of chute_grant_batch that migrations 6 (quota-counters.sql.ts) and 7
- * (grant-batch.sql.ts) share word for word; each migration spells out only what it changes (7:
- * when the refusals' probes are planned) around them. What each step does and why is migration
- * 6's comment. These texts are part of migrations already applied: never edit them; a later
- * version that changes a step writes its own.
+ * The steps of chute_grant_batch that migrations 6 (quota-counters.sql.ts), 7 (grant-batch.sql.ts)
+ * and 8 (pending-index.sql.ts) share word for word, some with a parameter where a later one
+ * spells a step differently (usageRead, probeLoop); each migration spells out only what it
+ * changes around them. What each step does and why is migration 6's comment. These texts are
+ * part of migrations already applied: the SQL they make for an applied migration must never
+ * change (compare the migrations' SQL before and after any edit here); a later version that
+ * changes a step writes its own.
  */
 import { DAY, MINUTE } from './quota.ts';
 
