@@ -30,7 +30,15 @@ import { join } from 'node:path';
 import { mintToken } from '@chute/gateway';
 import pg from 'pg';
 import { BENCH_SECRET, GRANT_BODY } from './lib/grant-server.ts';
-import { best, load, percentile, type Result, rate, type Server, startServer } from './lib/load.ts';
+import {
+  constantAndGrants,
+  load,
+  percentile,
+  type Result,
+  rate,
+  type Server,
+  startServer,
+} from './lib/load.ts';
 import { printTable } from './lib/table.ts';
 
 const PG_URL = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -76,13 +84,7 @@ async function main(): Promise<void> {
       const spread = await countInstances(target, tokens[0]!, 3 * size);
       const run = (path: string, ms: number) =>
         load({ target, path, body: GRANT_BODY, tokens, ms, connections: CONNECTIONS, cycle: true });
-      await run('/bench/constant', WARMUP_MS);
-      await run('/v1/grants', WARMUP_MS);
-      const constant1 = await run('/bench/constant', BUDGET_MS);
-      const grants1 = await run('/v1/grants', BUDGET_MS);
-      const grants2 = await run('/v1/grants', BUDGET_MS);
-      const constant2 = await run('/bench/constant', BUDGET_MS);
-      results.push({ size, constant: best(constant1, constant2), grants: best(grants1, grants2), spread });
+      results.push({ size, ...(await constantAndGrants(run, WARMUP_MS, BUDGET_MS)), spread });
     } finally {
       await balancer.stop();
     }

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { mintToken } from '@chute/gateway';
 import pg from 'pg';
 import { BENCH_SECRET, GRANT_BODY } from './lib/grant-server.ts';
-import { best, load, percentile, type Result, rate, startServer } from './lib/load.ts';
+import { constantAndGrants, load, percentile, type Result, rate, startServer } from './lib/load.ts';
 import { printTable } from './lib/table.ts';
 
 const CONNECTIONS = 50;
@@ -76,14 +76,7 @@ async function main(target: URL) {
   );
   const run = (path: string, ms: number, toks = tokens, cycle = true) =>
     load({ target, path, body: GRANT_BODY, tokens: toks, ms, connections: CONNECTIONS, cycle });
-  // Warm both (JIT, statement cache, keep-alive sockets), then measure each; then again in the
-  // other order, keeping each endpoint's better run (less noise from the other process).
-  await run('/bench/constant', WARMUP_MS);
-  await run('/v1/grants', WARMUP_MS);
-  const constant1 = await run('/bench/constant', BUDGET_MS);
-  const grants1 = await run('/v1/grants', BUDGET_MS);
-  const grants2 = await run('/v1/grants', BUDGET_MS);
-  const constant2 = await run('/bench/constant', BUDGET_MS);
+  const { constant, grants } = await constantAndGrants(run, WARMUP_MS, BUDGET_MS);
   // Every request with a token never seen before: the JWT's HMAC is verified each time.
   const fresh = await Promise.all(
     Array.from({ length: FRESH_TOKENS }, (_, i) =>
@@ -91,8 +84,6 @@ async function main(target: URL) {
     ),
   );
   const cold = await run('/v1/grants', BUDGET_MS, fresh, false);
-  const constant = best(constant1, constant2);
-  const grants = best(grants1, grants2);
 
   printTable([
     ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'requests', 'errors'],

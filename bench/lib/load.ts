@@ -129,3 +129,22 @@ export function percentile(values: Float64Array, p: number): number {
 export function best(a: Result, b: Result): Result {
   return rate(a) >= rate(b) ? a : b;
 }
+
+/**
+ * The grant benches' measurement: both endpoints warmed (JIT, statement cache, keep-alive
+ * sockets), then constant, grants, grants, constant, keeping each endpoint's better run (less
+ * noise from whatever else ran meanwhile). `run` loads one path for that many ms.
+ */
+export async function constantAndGrants(
+  run: (path: string, ms: number) => Promise<Result>,
+  warmupMs: number,
+  budgetMs: number,
+): Promise<{ constant: Result; grants: Result }> {
+  await run('/bench/constant', warmupMs);
+  await run('/v1/grants', warmupMs);
+  const constant1 = await run('/bench/constant', budgetMs);
+  const grants1 = await run('/v1/grants', budgetMs);
+  const grants2 = await run('/v1/grants', budgetMs);
+  const constant2 = await run('/bench/constant', budgetMs);
+  return { constant: best(constant1, constant2), grants: best(grants1, grants2) };
+}
