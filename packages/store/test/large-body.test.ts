@@ -139,37 +139,29 @@ test('large aws-chunked PUT (STREAMING-UNSIGNED-PAYLOAD-TRAILER) with a CRC32 tr
     chunkSize: 70_001,
     trailers: { 'x-amz-checksum-crc32': v.toString('base64') },
   });
-  const s = signFor(r.url, 'PUT', '/big/chunked', {
-    headers: {
-      'content-encoding': 'aws-chunked',
-      'x-amz-decoded-content-length': String(body.length),
-      'x-amz-trailer': 'x-amz-checksum-crc32',
-    },
-    payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
-  });
-  const res = await rawRequest(s.url, {
-    method: 'PUT',
-    headers: { ...s.headers, 'content-length': wire.length },
-    body: wire,
-  });
+  // An unsigned aws-chunked PUT of `body` with a CRC32 trailer: `bytes` is its wire form.
+  const putChunked = (path: string, bytes: Buffer) => {
+    const s = signFor(r.url, 'PUT', path, {
+      headers: {
+        'content-encoding': 'aws-chunked',
+        'x-amz-decoded-content-length': String(body.length),
+        'x-amz-trailer': 'x-amz-checksum-crc32',
+      },
+      payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+    });
+    return rawRequest(s.url, {
+      method: 'PUT',
+      headers: { ...s.headers, 'content-length': bytes.length },
+      body: bytes,
+    });
+  };
+  const res = await putChunked('/big/chunked', wire);
   assert.equal(res.status, 200, res.body);
   assert.equal(res.headers.etag, `"${md5hex(body)}"`);
   assert.equal(res.headers['x-amz-checksum-crc32'], v.toString('base64'));
   // A wrong trailer is still caught.
   const bad = encodeUnsignedChunks(body, { trailers: { 'x-amz-checksum-crc32': 'AAAAAA==' } });
-  const s2 = signFor(r.url, 'PUT', '/big/chunked-bad', {
-    headers: {
-      'content-encoding': 'aws-chunked',
-      'x-amz-decoded-content-length': String(body.length),
-      'x-amz-trailer': 'x-amz-checksum-crc32',
-    },
-    payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
-  });
-  const res2 = await rawRequest(s2.url, {
-    method: 'PUT',
-    headers: { ...s2.headers, 'content-length': bad.length },
-    body: bad,
-  });
+  const res2 = await putChunked('/big/chunked-bad', bad);
   assert.equal(res2.status, 400, res2.body);
   assert.match(res2.body, /<Code>BadDigest<\/Code>/);
 });
