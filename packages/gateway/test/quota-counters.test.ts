@@ -81,6 +81,19 @@ describe('quota counters on postgres', { skip: engine.skip }, () => {
     await engine.cleanup();
   });
 
+  /** `fn` on a driver of a schema of its own (made empty, dropped after), beside the suite's. */
+  async function inSchema(suffix: string, fn: (db: Driver, schema: string) => Promise<void>): Promise<void> {
+    const schema = `${engine.options.schema}_${suffix}`;
+    await driver.exec(`CREATE SCHEMA ${schema}`);
+    const db = await openDriver(engine.url, { schema });
+    try {
+      await fn(db, schema);
+    } finally {
+      await db.close();
+      await driver.exec(`DROP SCHEMA ${schema} CASCADE`);
+    }
+  }
+
   test('the counters agree with the quota query through 400 random grants, transitions and clock jumps', async () => {
     let now = Date.UTC(2026, 10, 21, 12);
     const repo = await Repo.open(engine.url, { ...engine.options, clock: () => now });
@@ -251,11 +264,8 @@ describe('quota counters on postgres', { skip: engine.skip }, () => {
     }
   });
 
-  test('upgrading a database with uploads: migration 6 backfills each user from their rows', async () => {
-    const schema = `${engine.options.schema}_up`;
-    await driver.exec(`CREATE SCHEMA ${schema}`);
-    const old = await openDriver(engine.url, { schema });
-    try {
+  test('upgrading a database with uploads: migration 6 backfills each user from their rows', () =>
+    inSchema('up', async (old, schema) => {
       await migrate(
         old,
         MIGRATIONS.filter((m) => m.version <= 5),
@@ -302,11 +312,7 @@ describe('quota counters on postgres', { skip: engine.skip }, () => {
       await assertAgree(old, ['old-a', 'old-b'], now, 'after the upgrade');
       const a = (await readUsages(old, ['old-a'], now)).get('old-a')!;
       assert.deepEqual([a.recent, a.pending, a.bytes], [1, 1, 300]);
-    } finally {
-      await old.close();
-      await driver.exec(`DROP SCHEMA ${schema} CASCADE`);
-    }
-  });
+    }));
 
   test('TRUNCATE of uploads empties the counters with it', async () => {
     const now = Date.now();
@@ -321,72 +327,68 @@ describe('quota counters on postgres', { skip: engine.skip }, () => {
     }
   });
 
-  test("the grant batch, first run on an empty table, reads only the user's rows after it grew", async () => {
-    const schema = `${engine.options.schema}_plans`;
-    await driver.exec(`CREATE SCHEMA ${schema}`);
-    const fresh = await openDriver(engine.url, { schema });
-    // One session, so the plans cached by the first call are the ones the second uses.
-    const client = new pg.Client({ connectionString: engine.url, options: `-c search_path=${schema}` });
-    const plans: string[] = [];
-    try {
-      await migrate(fresh);
-      await client.connect();
-      client.on('notice', (n) => plans.push(n.message ?? ''));
-      const tx: Executor = {
-        all: async <T>(sql: string, params?: readonly SqlValue[]) =>
-          (await client.query(toPgPlaceholders(sql), params as SqlValue[])).rows as T[],
-        run: async (sql: string, params?: readonly SqlValue[]) =>
-          (await client.query(toPgPlaceholders(sql), params as SqlValue[])).rowCount ?? 0,
-        exec: async (sql: string) => void (await client.query(sql)),
-      };
-      const batch = (user: string, now: number) =>
-        commitGrantBatch(
-          tx,
-          batchOf(
-            [0, 1, 2].map(() => ({ user, limits: LOOSE })),
+  test("the grant batch, first run on an empty table, reads only the user's rows after it grew", () =>
+    inSchema('plans', async (fresh, schema) => {
+      // One session, so the plans cached by the first call are the ones the second uses.
+      const client = new pg.Client({ connectionString: engine.url, options: `-c search_path=${schema}` });
+      const plans: string[] = [];
+      try {
+        await migrate(fresh);
+        await client.connect();
+        client.on('notice', (n) => plans.push(n.message ?? ''));
+        const tx: Executor = {
+          all: async <T>(sql: string, params?: readonly SqlValue[]) =>
+            (await client.query(toPgPlaceholders(sql), params as SqlValue[])).rows as T[],
+          run: async (sql: string, params?: readonly SqlValue[]) =>
+            (await client.query(toPgPlaceholders(sql), params as SqlValue[])).rowCount ?? 0,
+          exec: async (sql: string) => void (await client.query(sql)),
+        };
+        const batch = (user: string, now: number) =>
+          commitGrantBatch(
+            tx,
+            batchOf(
+              [0, 1, 2].map(() => ({ user, limits: LOOSE })),
+              now,
+            ),
             now,
-          ),
-          now,
-        );
-      const t = Date.now();
-      // chute_grant_batch forces generic plans (migration 8): made at this first call, on an empty table.
-      await batch('plan-ana', t); // plans made and cached while uploads is empty
-      // 20,000 granted rows of 100 other users, inside every window, straight into the table.
-      await client.query(
-        `INSERT INTO uploads (id, user_id, route, state, method, incoming_key, filename, declared_type,
+          );
+        const t = Date.now();
+        // chute_grant_batch forces generic plans (migration 8): made at this first call, on an empty table.
+        await batch('plan-ana', t); // plans made and cached while uploads is empty
+        // 20,000 granted rows of 100 other users, inside every window, straight into the table.
+        await client.query(
+          `INSERT INTO uploads (id, user_id, route, state, method, incoming_key, filename, declared_type,
            declared_size, created_at, expires_at, updated_at)
          SELECT 'up_crowd' || lpad(i::text, 12, '0'), 'crowd-' || (i % 100), 'logo', 'granted', 'post',
                 'incoming/crowd/' || i, 'a.png', 'image/png', 10, $1::bigint - i, $1::bigint + 600000, $1::bigint
          FROM generate_series(1, 20000) i`,
-        [t],
-      );
-      await client.query("LOAD 'auto_explain'");
-      await client.query('SET auto_explain.log_min_duration = 0');
-      await client.query('SET auto_explain.log_nested_statements = on');
-      await client.query('SET client_min_messages = log');
-      // A minute on: the recent window's edge moves past plan-ana's first rows (and the crowd's).
-      const { admitted } = await batch('plan-ana', t + MINUTE + 1);
-      await client.query('SET client_min_messages = notice');
-      assert.deepEqual(admitted, [true, true, true]);
-      const read = plans.find((p) => p.includes('jsonb_object_agg'));
-      if (process.env.SHOWPLAN) console.log(plans.join('\n----\n'));
-      assert.ok(read, 'the usage read was explained');
-      for (const index of ['uploads_user_quota', 'uploads_user_pending'])
-        assert.match(read, new RegExp(index));
-      for (const plan of plans) {
-        assert.doesNotMatch(
-          plan,
-          /Seq Scan on uploads|uploads_state_completed|uploads_state_created|uploads_created |uploads_state_expires/,
-          plan,
+          [t],
         );
+        await client.query("LOAD 'auto_explain'");
+        await client.query('SET auto_explain.log_min_duration = 0');
+        await client.query('SET auto_explain.log_nested_statements = on');
+        await client.query('SET client_min_messages = log');
+        // A minute on: the recent window's edge moves past plan-ana's first rows (and the crowd's).
+        const { admitted } = await batch('plan-ana', t + MINUTE + 1);
+        await client.query('SET client_min_messages = notice');
+        assert.deepEqual(admitted, [true, true, true]);
+        const read = plans.find((p) => p.includes('jsonb_object_agg'));
+        if (process.env.SHOWPLAN) console.log(plans.join('\n----\n'));
+        assert.ok(read, 'the usage read was explained');
+        for (const index of ['uploads_user_quota', 'uploads_user_pending'])
+          assert.match(read, new RegExp(index));
+        for (const plan of plans) {
+          assert.doesNotMatch(
+            plan,
+            /Seq Scan on uploads|uploads_state_completed|uploads_state_created|uploads_created |uploads_state_expires/,
+            plan,
+          );
+        }
+        await assertAgree(fresh, ['plan-ana', 'crowd-7'], t + MINUTE + 1, 'after the crowd');
+      } finally {
+        await client.end();
       }
-      await assertAgree(fresh, ['plan-ana', 'crowd-7'], t + MINUTE + 1, 'after the crowd');
-    } finally {
-      await client.end();
-      await fresh.close();
-      await driver.exec(`DROP SCHEMA ${schema} CASCADE`);
-    }
-  });
+    }));
 
   test('the review queue keeps its index, which no longer holds granted rows', async () => {
     const explain = (sql: string, params: SqlValue[]) =>
