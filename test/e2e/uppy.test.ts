@@ -256,11 +256,20 @@ describe('Uppy (@uppy/core + @uppy/aws-s3 from npm) in Chromium against chute de
             data: api.makeBlob(size, 'application/octet-stream'),
           });
           void uppy.upload();
-          const until = async (ok: () => boolean) => {
-            while (!ok()) await new Promise((r) => setTimeout(r, 50));
+          // Polls `ok` until it holds; a minute without it fails the test instead of hanging it
+          // (page.evaluate has no timeout of its own).
+          const until = async (ok: () => boolean | Promise<boolean>, what: string) => {
+            const deadline = Date.now() + 60_000;
+            while (!(await ok())) {
+              if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+              await new Promise((r) => setTimeout(r, 50));
+            }
           };
           // The file kept in IndexedDB, some parts up, and Uppy's state (uploadId, key) written.
-          await until(() => logs.some((l) => l.includes('Added 1 blobs')) && out.parts >= 8);
+          await until(
+            () => logs.some((l) => l.includes('Added 1 blobs')) && out.parts >= 8,
+            'the blob and 8 parts',
+          );
           // Golden Retriever's writes to IndexedDB are best-effort and finish after it says so:
           // the blob ("Added 1 blobs") once its transaction commits, the snapshot of Uppy's
           // state on a 500 ms throttle. A reload before both restored the file as a ghost,
@@ -293,7 +302,7 @@ describe('Uppy (@uppy/core + @uppy/aws-s3 from npm) in Chromium against chute de
               db.close();
             }
           };
-          while (!(await stored())) await new Promise((r) => setTimeout(r, 100));
+          await until(stored, "Golden Retriever's stored blob and snapshot");
           return { uploadId: out.uploadId, parts: out.parts };
         },
         { size, token },
